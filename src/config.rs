@@ -1,0 +1,326 @@
+//! Settings and their layering: `config/default.toml`, then a local file
+//! (`--config PATH`, or `config/local.toml` if present), then environment
+//! variables `DUBAN__SECTION__KEY`. Every value is checked at start-up and a
+//! bad one is reported with its key.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono_tz::Tz;
+use config::{Config, Environment, File, FileFormat};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::domain::bulletin::Policy;
+use crate::domain::lang::Lang;
+
+/// The committed defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration key `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+}
+
+fn invalid(key: &'static str, reason: impl ToString) -> ConfigError {
+    ConfigError::Invalid {
+        key,
+        reason: reason.to_string(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct Raw {
+    timezone: String,
+    locale: String,
+    warning_days: i64,
+    problem_escalate_days: i64,
+    bottom_ranked: usize,
+    admins: Vec<i64>,
+    leadership_chats: Vec<i64>,
+    database: RawDatabase,
+    telegram: RawTelegram,
+    schedule: Schedule,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawDatabase {
+    url: String,
+    max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawTelegram {
+    api_url: String,
+    token: Option<SecretString>,
+}
+
+/// Cron expressions (6 fields, seconds first) in the configured time zone.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Schedule {
+    pub prompt: String,
+    pub nudge: String,
+    pub deadline: String,
+    pub bulletin: String,
+    pub monthly: String,
+    pub quarterly: String,
+}
+
+impl Schedule {
+    pub fn entries(&self) -> [(&'static str, &str); 6] {
+        [
+            ("schedule.prompt", &self.prompt),
+            ("schedule.nudge", &self.nudge),
+            ("schedule.deadline", &self.deadline),
+            ("schedule.bulletin", &self.bulletin),
+            ("schedule.monthly", &self.monthly),
+            ("schedule.quarterly", &self.quarterly),
+        ]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub timezone: Tz,
+    pub locale: Lang,
+    pub warning_days: i64,
+    pub problem_escalate_days: i64,
+    pub bottom_ranked: usize,
+    pub admins: Vec<i64>,
+    pub leadership_chats: Vec<i64>,
+    pub database: DatabaseSettings,
+    pub telegram: TelegramSettings,
+    pub schedule: Schedule,
+    /// The report deadline, parsed (reports after it are late).
+    pub deadline: cron::Schedule,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct TelegramSettings {
+    pub api_url: String,
+    /// Never printed: `SecretString`'s Debug shows `[REDACTED]`.
+    pub token: Option<SecretString>,
+}
+
+impl Settings {
+    /// Loads the layers. `explicit` is `--config`; without it
+    /// `config/local.toml` is read when it exists.
+    pub fn load(explicit: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(explicit, &env)
+    }
+
+    /// As [`Settings::load`], with the environment passed in (for tests).
+    pub fn load_from(
+        explicit: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Result<Settings, ConfigError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml));
+        match explicit {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError::MissingFile(path.to_path_buf()));
+            }
+            Some(path) => builder = builder.add_source(File::from(path).format(FileFormat::Toml)),
+            None => {
+                builder = builder
+                    .add_source(File::new("config/local.toml", FileFormat::Toml).required(false))
+            }
+        }
+        let duban_env: config::Map<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("DUBAN__"))
+            .cloned()
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("DUBAN")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("admins")
+                .with_list_parse_key("leadership_chats")
+                .try_parsing(true)
+                .source(Some(duban_env)),
+        );
+        let raw: Raw = builder.build()?.try_deserialize()?;
+        let teloxide_token = env
+            .iter()
+            .find(|(k, _)| k == "TELOXIDE_TOKEN")
+            .map(|(_, v)| SecretString::from(v.clone()));
+        Self::validate(raw, teloxide_token)
+    }
+
+    fn validate(raw: Raw, teloxide_token: Option<SecretString>) -> Result<Settings, ConfigError> {
+        let timezone = Tz::from_str(raw.timezone.trim())
+            .map_err(|_| invalid("timezone", format!("unknown time zone '{}'", raw.timezone)))?;
+        let locale: Lang = raw.locale.parse().map_err(|e| invalid("locale", e))?;
+        if !(0..=365).contains(&raw.warning_days) {
+            return Err(invalid("warning_days", "must be between 0 and 365"));
+        }
+        if !(1..=3650).contains(&raw.problem_escalate_days) {
+            return Err(invalid(
+                "problem_escalate_days",
+                "must be between 1 and 3650",
+            ));
+        }
+        if raw.bottom_ranked > 100 {
+            return Err(invalid("bottom_ranked", "must be at most 100"));
+        }
+        let mut parsed = Vec::new();
+        for (key, expr) in raw.schedule.entries() {
+            parsed
+                .push(cron::Schedule::from_str(expr).map_err(|e| {
+                    invalid(key, format!("'{expr}' is not a cron expression: {e}"))
+                })?);
+        }
+        let deadline = parsed.swap_remove(2);
+        let url = raw.database.url.trim().to_string();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database.url",
+                "must start with sqlite: or postgres://",
+            ));
+        }
+        if raw.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        let api_url = raw.telegram.api_url.trim().to_string();
+        if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+            return Err(invalid("telegram.api_url", "must be an http(s) URL"));
+        }
+        let token = raw
+            .telegram
+            .token
+            .filter(|t| !secrecy::ExposeSecret::expose_secret(t).trim().is_empty())
+            .or(teloxide_token);
+        Ok(Settings {
+            timezone,
+            locale,
+            warning_days: raw.warning_days,
+            problem_escalate_days: raw.problem_escalate_days,
+            bottom_ranked: raw.bottom_ranked,
+            admins: raw.admins,
+            leadership_chats: raw.leadership_chats,
+            database: DatabaseSettings {
+                url,
+                max_connections: raw.database.max_connections,
+            },
+            telegram: TelegramSettings { api_url, token },
+            schedule: raw.schedule,
+            deadline,
+        })
+    }
+
+    pub fn policy(&self) -> Policy {
+        Policy {
+            warning_days: self.warning_days,
+            escalate_days: self.problem_escalate_days,
+            bottom_count: self.bottom_ranked,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        // An explicit empty file keeps a developer's config/local.toml out of the test.
+        let empty = tempfile::NamedTempFile::new().unwrap();
+        Settings::load_from(Some(empty.path()), &env(pairs))
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(s.locale, Lang::ZhCn);
+        assert_eq!(s.warning_days, 14);
+        assert_eq!(s.problem_escalate_days, 14);
+        assert!(s.database.url.starts_with("sqlite:"));
+        assert_eq!(s.schedule.bulletin, "0 0 16 * * Fri");
+        assert!(s.telegram.token.is_none());
+    }
+
+    #[test]
+    fn environment_overrides_files() {
+        let s = load(&[
+            ("DUBAN__TIMEZONE", "Europe/Berlin"),
+            ("DUBAN__WARNING_DAYS", "7"),
+            ("DUBAN__ADMINS", "11,22"),
+            ("DUBAN__DATABASE__URL", "postgres://u@h/db"),
+            ("DUBAN__SCHEDULE__PROMPT", "0 30 8 * * Mon"),
+            ("TELOXIDE_TOKEN", "123:abc"),
+        ])
+        .unwrap();
+        assert_eq!(s.timezone, chrono_tz::Europe::Berlin);
+        assert_eq!(s.warning_days, 7);
+        assert_eq!(s.admins, vec![11, 22]);
+        assert_eq!(s.database.url, "postgres://u@h/db");
+        assert_eq!(s.schedule.prompt, "0 30 8 * * Mon");
+        assert_eq!(s.telegram.token.unwrap().expose_secret(), "123:abc");
+    }
+
+    #[test]
+    fn duban_token_wins_over_teloxide_token_and_is_never_printed() {
+        let s = load(&[
+            ("DUBAN__TELEGRAM__TOKEN", "999:secret"),
+            ("TELOXIDE_TOKEN", "123:abc"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.telegram.token.as_ref().unwrap().expose_secret(),
+            "999:secret"
+        );
+        assert!(!format!("{s:?}").contains("999:secret"));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        let cases = [
+            ("DUBAN__TIMEZONE", "Mars/Olympus", "`timezone`"),
+            ("DUBAN__LOCALE", "fr", "`locale`"),
+            ("DUBAN__WARNING_DAYS", "-3", "`warning_days`"),
+            ("DUBAN__WARNING_DAYS", "soon", "warning_days"),
+            (
+                "DUBAN__SCHEDULE__NUDGE",
+                "every wednesday",
+                "`schedule.nudge`",
+            ),
+            ("DUBAN__DATABASE__URL", "mysql://x", "`database.url`"),
+            ("DUBAN__TELEGRAM__API_URL", "ftp://x", "`telegram.api_url`"),
+        ];
+        for (k, v, key) in cases {
+            let e = load(&[(k, v)]).unwrap_err().to_string();
+            assert!(e.contains(key), "{k}={v}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let e = Settings::load_from(Some(Path::new("/nonexistent/duban.toml")), &[]).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/duban.toml"));
+    }
+}

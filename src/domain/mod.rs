@@ -1,0 +1,15 @@
+//! Pure rules of the portfolio: no I/O, no clock; every function takes `now`
+//! and plain values and returns a decision or a text.
+
+pub mod bulletin;
+pub mod import;
+pub mod lang;
+pub mod model;
+pub mod money;
+pub mod overview;
+pub mod ranking;
+pub mod report;
+pub mod schedule;
+pub mod status;
+pub mod text;
+pub mod time;

@@ -1,0 +1,521 @@
+//! The weekly report as owners type it: one `key: value` a line, keys in
+//! Chinese or English, full-width colons accepted, unknown lines kept.
+
+use chrono::NaiveDate;
+
+use super::lang::fold_width;
+use super::model::{DoneMilestone, Milestone};
+use super::money::{MoneyError, parse_money};
+use super::time::{DateError, parse_date};
+
+/// The fields of SPEC's report format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Progress,
+    InvestedWeek,
+    InvestedTotal,
+    Done,
+    ThisWeek,
+    NextWeek,
+    Problems,
+}
+
+impl Field {
+    pub const ALL: [Field; 7] = [
+        Field::Progress,
+        Field::InvestedWeek,
+        Field::InvestedTotal,
+        Field::Done,
+        Field::ThisWeek,
+        Field::NextWeek,
+        Field::Problems,
+    ];
+
+    pub fn zh(self) -> &'static str {
+        match self {
+            Field::Progress => "进度",
+            Field::InvestedWeek => "本周投资",
+            Field::InvestedTotal => "累计投资",
+            Field::Done => "完成节点",
+            Field::ThisWeek => "本周完成",
+            Field::NextWeek => "下周计划",
+            Field::Problems => "问题",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Field::Progress => "progress",
+            Field::InvestedWeek => "invested_week",
+            Field::InvestedTotal => "invested_total",
+            Field::Done => "done",
+            Field::ThisWeek => "this_week",
+            Field::NextWeek => "next_week",
+            Field::Problems => "problems",
+        }
+    }
+
+    /// Recognises a key, in either language; English keys are matched without
+    /// regard to case, spaces, hyphens or underscores.
+    pub fn from_key(key: &str) -> Option<Field> {
+        let k = key.trim();
+        if let Some(f) = Field::ALL.iter().find(|f| f.zh() == k) {
+            return Some(*f);
+        }
+        let norm: String = k
+            .to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '_' | '-'))
+            .collect();
+        Some(match norm.as_str() {
+            "progress" => Field::Progress,
+            "investedweek" | "investmentweek" => Field::InvestedWeek,
+            "investedtotal" | "investmenttotal" => Field::InvestedTotal,
+            "done" | "milestonedone" | "completed" => Field::Done,
+            "thisweek" => Field::ThisWeek,
+            "nextweek" => Field::NextWeek,
+            "problems" | "problem" | "issues" => Field::Problems,
+            _ => return None,
+        })
+    }
+
+    /// A field that holds one value; a second line of it is a mistake.
+    fn single(self) -> bool {
+        matches!(
+            self,
+            Field::Progress | Field::InvestedWeek | Field::InvestedTotal
+        )
+    }
+}
+
+/// A milestone completion as written, before it is checked against the pledge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DoneEntry {
+    pub line: usize,
+    pub name: String,
+    pub date: Option<NaiveDate>,
+}
+
+/// What a report says, read but not yet checked against the project.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedReport {
+    pub progress: Option<u8>,
+    pub invested_week: Option<i64>,
+    pub invested_total: Option<i64>,
+    pub done: Vec<DoneEntry>,
+    pub this_week: Option<String>,
+    pub next_week: Option<String>,
+    pub problems: Vec<String>,
+    /// Lines with unknown keys or no key, kept verbatim.
+    pub free_text: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportErrorKind {
+    /// Nothing in the message is a report field.
+    NoFields,
+    BadProgress,
+    BadMoney(MoneyError),
+    BadDate(DateError),
+    DuplicateField(Field),
+    MissingMilestoneName,
+    UnknownMilestone {
+        known: Vec<String>,
+    },
+    FutureDate {
+        today: NaiveDate,
+    },
+    TooLong {
+        limit: usize,
+    },
+}
+
+/// Why a report was not recorded: the line (1-based) and its text where one
+/// line is to blame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe())]
+pub struct ReportError {
+    pub line: Option<usize>,
+    pub text: String,
+    pub kind: ReportErrorKind,
+}
+
+impl ReportError {
+    fn at(line: usize, text: &str, kind: ReportErrorKind) -> Self {
+        ReportError {
+            line: Some(line),
+            text: text.trim().to_string(),
+            kind,
+        }
+    }
+
+    /// Plain English description, for logs and the command line's stderr.
+    fn describe(&self) -> String {
+        let why = match &self.kind {
+            ReportErrorKind::NoFields => "no report fields found".to_string(),
+            ReportErrorKind::BadProgress => "progress must be a whole number from 0 to 100".into(),
+            ReportErrorKind::BadMoney(e) => e.to_string(),
+            ReportErrorKind::BadDate(e) => e.to_string(),
+            ReportErrorKind::DuplicateField(f) => format!("'{}' appears twice", f.en()),
+            ReportErrorKind::MissingMilestoneName => "milestone name missing".into(),
+            ReportErrorKind::UnknownMilestone { known } => {
+                format!("no such pledged milestone (pledged: {})", known.join(", "))
+            }
+            ReportErrorKind::FutureDate { today } => format!("date is after today ({today})"),
+            ReportErrorKind::TooLong { limit } => format!("longer than {limit} characters"),
+        };
+        match self.line {
+            Some(n) => format!("line {n} '{}': {why}", self.text),
+            None => why,
+        }
+    }
+}
+
+/// Longest report text accepted: a weekly report is a few lines, and a
+/// message this long is a paste gone wrong.
+pub const MAX_REPORT_CHARS: usize = 8_000;
+
+/// Values meaning "nothing to say", as owners fill in a template.
+fn is_nothing(v: &str) -> bool {
+    matches!(
+        v.trim().to_lowercase().as_str(),
+        "" | "无" | "没有" | "暂无" | "无问题" | "none" | "n/a" | "na" | "-" | "—" | "/"
+    )
+}
+
+/// Reads a report. Line numbers in errors count every line of `text`, blank
+/// ones included, so they match what the owner sees.
+pub fn parse_report(text: &str) -> Result<ParsedReport, ReportError> {
+    if text.chars().count() > MAX_REPORT_CHARS {
+        return Err(ReportError {
+            line: None,
+            text: String::new(),
+            kind: ReportErrorKind::TooLong {
+                limit: MAX_REPORT_CHARS,
+            },
+        });
+    }
+    let mut r = ParsedReport::default();
+    let mut seen: Vec<Field> = Vec::new();
+    let mut any_field = false;
+    for (idx, raw) in text.lines().enumerate() {
+        let line_no = idx + 1;
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some((key, value)) = line.split_once([':', '：']) else {
+            r.free_text.push(line.to_string());
+            continue;
+        };
+        let Some(field) = Field::from_key(key) else {
+            r.free_text.push(line.to_string());
+            continue;
+        };
+        if field.single() && seen.contains(&field) {
+            return Err(ReportError::at(
+                line_no,
+                line,
+                ReportErrorKind::DuplicateField(field),
+            ));
+        }
+        seen.push(field);
+        any_field = true;
+        let value = value.trim();
+        if is_nothing(value) {
+            continue;
+        }
+        let err = |kind| ReportError::at(line_no, line, kind);
+        match field {
+            Field::Progress => {
+                r.progress = Some(parse_progress(value).ok_or(err(ReportErrorKind::BadProgress))?)
+            }
+            Field::InvestedWeek => {
+                r.invested_week =
+                    Some(parse_money(value).map_err(|e| err(ReportErrorKind::BadMoney(e)))?)
+            }
+            Field::InvestedTotal => {
+                r.invested_total =
+                    Some(parse_money(value).map_err(|e| err(ReportErrorKind::BadMoney(e)))?)
+            }
+            Field::Done => {
+                for item in split_items(value) {
+                    r.done.push(parse_done(line_no, line, item)?);
+                }
+            }
+            Field::ThisWeek => append(&mut r.this_week, value),
+            Field::NextWeek => append(&mut r.next_week, value),
+            Field::Problems => r.problems.extend(split_items(value).map(str::to_string)),
+        }
+    }
+    if !any_field {
+        return Err(ReportError {
+            line: None,
+            text: String::new(),
+            kind: ReportErrorKind::NoFields,
+        });
+    }
+    Ok(r)
+}
+
+fn split_items(value: &str) -> impl Iterator<Item = &str> {
+    value
+        .split([';', '；'])
+        .map(str::trim)
+        .filter(|s| !is_nothing(s))
+}
+
+fn append(slot: &mut Option<String>, value: &str) {
+    match slot {
+        Some(existing) => {
+            existing.push('\n');
+            existing.push_str(value);
+        }
+        None => *slot = Some(value.to_string()),
+    }
+}
+
+fn parse_progress(value: &str) -> Option<u8> {
+    let folded = fold_width(value);
+    let n = folded.trim().trim_end_matches('%').trim();
+    if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) || n.len() > 3 {
+        return None;
+    }
+    n.parse::<u8>().ok().filter(|p| *p <= 100)
+}
+
+/// `开工 2026-11-18`: a name, then optionally a date as the last word.
+fn parse_done(line_no: usize, line: &str, item: &str) -> Result<DoneEntry, ReportError> {
+    let (name, date) = match item.rsplit_once(char::is_whitespace) {
+        Some((name, last)) if looks_like_date(last) => {
+            let date = parse_date(last)
+                .map_err(|e| ReportError::at(line_no, line, ReportErrorKind::BadDate(e)))?;
+            (name.trim(), Some(date))
+        }
+        _ if looks_like_date(item) => ("", None),
+        _ => (item.trim(), None),
+    };
+    if name.is_empty() {
+        return Err(ReportError::at(
+            line_no,
+            line,
+            ReportErrorKind::MissingMilestoneName,
+        ));
+    }
+    Ok(DoneEntry {
+        line: line_no,
+        name: name.to_string(),
+        date,
+    })
+}
+
+/// A word that starts with a digit and is meant as a date (so a milestone
+/// named `3号楼封顶` is a name, but `2026-13-01` is a bad date).
+fn looks_like_date(word: &str) -> bool {
+    let w = fold_width(word);
+    w.len() >= 6
+        && w.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && w.contains(['-', '/', '.', '年'])
+}
+
+/// A milestone named in a report or a command, matched to the pledge: exact,
+/// then ignoring case and spaces.
+pub fn find_milestone<'a>(milestones: &'a [Milestone], name: &str) -> Option<&'a Milestone> {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    milestones.iter().find(|m| m.name == name).or_else(|| {
+        let wanted = squash(name);
+        milestones.iter().find(|m| squash(&m.name) == wanted)
+    })
+}
+
+/// Checks the completed milestones against the pledge: each must be pledged
+/// and not dated after `today`; an undated one was done `today`.
+pub fn resolve_done(
+    parsed: &ParsedReport,
+    milestones: &[Milestone],
+    today: NaiveDate,
+) -> Result<Vec<(i64, DoneMilestone)>, ReportError> {
+    parsed
+        .done
+        .iter()
+        .map(|entry| {
+            let err = |kind| ReportError {
+                line: Some(entry.line),
+                text: entry.name.clone(),
+                kind,
+            };
+            let m = find_milestone(milestones, &entry.name).ok_or_else(|| {
+                err(ReportErrorKind::UnknownMilestone {
+                    known: milestones.iter().map(|m| m.name.clone()).collect(),
+                })
+            })?;
+            let date = entry.date.unwrap_or(today);
+            if date > today {
+                return Err(err(ReportErrorKind::FutureDate { today }));
+            }
+            Ok((
+                m.id,
+                DoneMilestone {
+                    name: m.name.clone(),
+                    date,
+                },
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    const SPEC_EXAMPLE: &str = "进度: 65%\n本周投资: 1200万\n累计投资: 3.2亿\n完成节点: 开工 2026-11-18\n本周完成: 桩基施工完成80%\n下周计划: 主体结构施工\n问题: 临时用电未接通; 施工许可证审批延迟";
+
+    #[test]
+    fn reads_the_spec_example() {
+        let r = parse_report(SPEC_EXAMPLE).unwrap();
+        assert_eq!(r.progress, Some(65));
+        assert_eq!(r.invested_week, Some(12_000_000));
+        assert_eq!(r.invested_total, Some(320_000_000));
+        assert_eq!(
+            r.done,
+            vec![DoneEntry {
+                line: 4,
+                name: "开工".into(),
+                date: Some(d(2026, 11, 18))
+            }]
+        );
+        assert_eq!(r.this_week.as_deref(), Some("桩基施工完成80%"));
+        assert_eq!(r.next_week.as_deref(), Some("主体结构施工"));
+        assert_eq!(r.problems, vec!["临时用电未接通", "施工许可证审批延迟"]);
+        assert!(r.free_text.is_empty());
+    }
+
+    #[test]
+    fn reads_english_keys_full_width_colons_and_keeps_unknown_lines() {
+        let r = parse_report(
+            "Progress：７０\nInvested week: 5万\nNext-Week: roof\n天气: 多雨\njust a note\n问题：无",
+        )
+        .unwrap();
+        assert_eq!(r.progress, Some(70));
+        assert_eq!(r.invested_week, Some(50_000));
+        assert_eq!(r.next_week.as_deref(), Some("roof"));
+        assert_eq!(r.free_text, vec!["天气: 多雨", "just a note"]);
+        assert!(r.problems.is_empty());
+    }
+
+    #[test]
+    fn undated_completion_defaults_to_today_and_names_may_have_spaces() {
+        let r = parse_report("done: Phase 2 roof; 竣工 2026/11/20").unwrap();
+        assert_eq!(r.done[0].name, "Phase 2 roof");
+        assert_eq!(r.done[0].date, None);
+        assert_eq!(r.done[1].date, Some(d(2026, 11, 20)));
+    }
+
+    #[test]
+    fn names_the_bad_line() {
+        let e = parse_report("进度: 65%\n\n本周投资: 12x万").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert_eq!(e.text, "本周投资: 12x万");
+        assert!(matches!(e.kind, ReportErrorKind::BadMoney(_)));
+
+        let e = parse_report("进度: 165%").unwrap_err();
+        assert_eq!((e.line, e.kind), (Some(1), ReportErrorKind::BadProgress));
+
+        let e = parse_report("进度: 60\nprogress: 70").unwrap_err();
+        assert_eq!(
+            (e.line, e.kind),
+            (Some(2), ReportErrorKind::DuplicateField(Field::Progress))
+        );
+
+        let e = parse_report("完成节点: 开工 2026-13-01").unwrap_err();
+        assert!(matches!(e.kind, ReportErrorKind::BadDate(_)));
+
+        let e = parse_report("完成节点: 2026-11-01").unwrap_err();
+        assert_eq!(e.kind, ReportErrorKind::MissingMilestoneName);
+
+        let e = parse_report("收到，谢谢").unwrap_err();
+        assert_eq!((e.line, e.kind), (None, ReportErrorKind::NoFields));
+    }
+
+    #[test]
+    fn resolves_completions_against_the_pledge() {
+        let ms = vec![Milestone {
+            id: 7,
+            project_id: 1,
+            name: "开工".into(),
+            pledged_original: d(2026, 11, 1),
+            pledged: d(2026, 11, 1),
+            actual: None,
+            position: 0,
+        }];
+        let today = d(2026, 11, 25);
+        let ok = resolve_done(&parse_report("完成节点: 开工").unwrap(), &ms, today).unwrap();
+        assert_eq!(
+            ok,
+            vec![(
+                7,
+                DoneMilestone {
+                    name: "开工".into(),
+                    date: today
+                }
+            )]
+        );
+
+        let e = resolve_done(&parse_report("完成节点: 封顶").unwrap(), &ms, today).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ReportErrorKind::UnknownMilestone {
+                known: vec!["开工".into()]
+            }
+        );
+        let e = resolve_done(
+            &parse_report("完成节点: 开工 2026-12-01").unwrap(),
+            &ms,
+            today,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind, ReportErrorKind::FutureDate { today });
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn never_panics_on_arbitrary_text(s in "\\PC{0,300}") {
+            let _ = parse_report(&s);
+        }
+
+        #[test]
+        fn never_panics_on_report_shaped_text(
+            lines in proptest::collection::vec(
+                (prop_oneof![
+                    Just("进度"), Just("本周投资"), Just("累计投资"), Just("完成节点"),
+                    Just("问题"), Just("progress"), Just("done"), Just("x")
+                ], prop_oneof![Just(":"), Just("："), Just("")], "\\PC{0,20}"),
+                0..12,
+            )
+        ) {
+            let text: Vec<String> = lines.iter().map(|(k, c, v)| format!("{k}{c}{v}")).collect();
+            if let Err(e) = parse_report(&text.join("\n")) {
+                if let Some(n) = e.line {
+                    prop_assert!(n >= 1 && n <= lines.len());
+                }
+            }
+        }
+
+        #[test]
+        fn progress_round_trips(p in 0u8..=100) {
+            prop_assert_eq!(parse_report(&format!("进度: {p}%")).unwrap().progress, Some(p));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Submitting a weekly report: parse, check against the pledge, record, echo.
+//! The command line and the bot both come through here.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::domain::report::{ReportError, parse_report, resolve_done};
+use crate::domain::schedule::report_deadline;
+use crate::domain::text::{RecordedProblem, ReportEcho};
+use crate::domain::time::{ReportingWeek, local_date};
+use crate::store::{Store, StoreError, milestones, problems, projects, reports};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("no project with code {0}")]
+    UnknownProject(String),
+    #[error("project {0} is archived")]
+    Archived(String),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Records `text` as project `code`'s report for the week containing `now`.
+/// Nothing is written unless all of it is valid.
+pub async fn submit(
+    store: &Store,
+    settings: &Settings,
+    code: &str,
+    text: &str,
+    submitted_by: &str,
+    now: DateTime<Utc>,
+) -> Result<ReportEcho, SubmitError> {
+    let tz = settings.timezone;
+    let parsed = parse_report(text)?;
+    let mut tx = store.begin().await?;
+    let project = projects::by_code(&mut tx, code)
+        .await?
+        .ok_or_else(|| SubmitError::UnknownProject(code.to_string()))?;
+    if !project.active {
+        return Err(SubmitError::Archived(code.to_string()));
+    }
+    let pledged = milestones::of_project(&mut tx, project.id).await?;
+    let done = resolve_done(&parsed, &pledged, local_date(now, tz))?;
+
+    let week = ReportingWeek::of_instant(now, tz);
+    let deadline = report_deadline(&settings.deadline, tz, week);
+    let late = deadline.is_some_and(|d| now > d);
+    let replaced = reports::retire_current(&mut tx, project.id, week).await?;
+    let report_id = reports::insert(
+        &mut tx,
+        &reports::NewReport {
+            project_id: project.id,
+            week,
+            submitted_at: now,
+            submitted_by,
+            late,
+            parsed: &parsed,
+            raw: text,
+        },
+    )
+    .await?;
+    for (milestone_id, d) in &done {
+        reports::add_done(&mut tx, report_id, *milestone_id, d).await?;
+        milestones::set_actual(&mut tx, *milestone_id, d.date, now).await?;
+    }
+    if let Some(old) = replaced {
+        problems::withdraw_unrepeated(&mut tx, old, &parsed.problems).await?;
+    }
+    let mut recorded = Vec::new();
+    for text in dedup(&parsed.problems) {
+        let entry = match problems::open_with_text(&mut tx, project.id, text).await? {
+            Some(problem) => RecordedProblem {
+                problem,
+                already_open: true,
+            },
+            None => RecordedProblem {
+                problem: problems::insert(
+                    &mut tx,
+                    project.id,
+                    text,
+                    submitted_by,
+                    now,
+                    Some(report_id),
+                )
+                .await?,
+                already_open: false,
+            },
+        };
+        recorded.push(entry);
+    }
+    tx.commit().await.map_err(StoreError::from)?;
+    tracing::info!(project = %project.code, %week, report_id, late, replaced = replaced.is_some(), "report recorded");
+    Ok(ReportEcho {
+        code: project.code,
+        name: project.name,
+        week,
+        submitted_at: now,
+        replaced: replaced.is_some(),
+        late_after: deadline.filter(|_| late),
+        parsed,
+        done: done.into_iter().map(|(_, d)| d).collect(),
+        problems: recorded,
+    })
+}
+
+/// The problems of one report, each once, in the order written.
+fn dedup(items: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for i in items {
+        if !out.contains(&i.as_str()) {
+            out.push(i);
+        }
+    }
+    out
+}

@@ -1,0 +1,160 @@
+//! Pledged milestones and their revision history. The first pledged date is
+//! written once and never changed; each revision adds a history row.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::any::AnyRow;
+
+use super::{Conn, Result, date, from_ts, get, opt_date, ts};
+use crate::domain::model::{Milestone, PledgeRevision};
+
+/// Column list shared by every SELECT of this table (a macro, so queries
+/// stay `&'static str`).
+macro_rules! columns {
+    () => {
+        "id, project_id, name, pledged_original, pledged, actual, position"
+    };
+}
+
+fn milestone(row: &AnyRow) -> Result<Milestone> {
+    Ok(Milestone {
+        id: get(row, "id")?,
+        project_id: get(row, "project_id")?,
+        name: get(row, "name")?,
+        pledged_original: date(&get::<String>(row, "pledged_original")?)?,
+        pledged: date(&get::<String>(row, "pledged")?)?,
+        actual: opt_date(get(row, "actual")?)?,
+        position: get(row, "position")?,
+    })
+}
+
+pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Milestone>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM milestones WHERE project_id = $1 ORDER BY position, id"
+    ))
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(milestone).collect()
+}
+
+/// Milestones of every active project, in pledge order.
+pub async fn of_active_projects(conn: &mut Conn) -> Result<Vec<Milestone>> {
+    let rows = sqlx::query(
+        "SELECT m.id, m.project_id, m.name, m.pledged_original, m.pledged, m.actual, m.position \
+         FROM milestones m JOIN projects p ON p.id = m.project_id \
+         WHERE p.active = 1 ORDER BY m.project_id, m.position, m.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(milestone).collect()
+}
+
+/// Records a newly pledged milestone and the first entry of its history.
+pub async fn insert(
+    conn: &mut Conn,
+    project_id: i64,
+    name: &str,
+    pledged: NaiveDate,
+    actual: Option<NaiveDate>,
+    position: i64,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO milestones (project_id, name, pledged_original, pledged, actual, position, created_at, updated_at) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $6) RETURNING id",
+    )
+    .bind(project_id)
+    .bind(name)
+    .bind(pledged.to_string())
+    .bind(actual.map(|d| d.to_string()))
+    .bind(position)
+    .bind(ts(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    add_revision(conn, id, pledged, source, now).await?;
+    Ok(id)
+}
+
+/// Moves the pledged date in force; the original stays, history grows.
+pub async fn revise(
+    conn: &mut Conn,
+    milestone_id: i64,
+    pledged: NaiveDate,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE milestones SET pledged = $1, updated_at = $2 WHERE id = $3")
+        .bind(pledged.to_string())
+        .bind(ts(now))
+        .bind(milestone_id)
+        .execute(&mut *conn)
+        .await?;
+    add_revision(conn, milestone_id, pledged, source, now).await
+}
+
+async fn add_revision(
+    conn: &mut Conn,
+    milestone_id: i64,
+    pledged: NaiveDate,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO pledge_revisions (milestone_id, pledged, recorded_at, source) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(milestone_id)
+    .bind(pledged.to_string())
+    .bind(ts(now))
+    .bind(source)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_actual(
+    conn: &mut Conn,
+    milestone_id: i64,
+    actual: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE milestones SET actual = $1, updated_at = $2 WHERE id = $3")
+        .bind(actual.to_string())
+        .bind(ts(now))
+        .bind(milestone_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_position(conn: &mut Conn, milestone_id: i64, position: i64) -> Result<()> {
+    sqlx::query("UPDATE milestones SET position = $1 WHERE id = $2")
+        .bind(position)
+        .bind(milestone_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Every date the milestone has been pledged for, oldest first.
+pub async fn revisions(conn: &mut Conn, milestone_id: i64) -> Result<Vec<PledgeRevision>> {
+    let rows = sqlx::query(
+        "SELECT milestone_id, pledged, recorded_at, source FROM pledge_revisions \
+         WHERE milestone_id = $1 ORDER BY id",
+    )
+    .bind(milestone_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PledgeRevision {
+                milestone_id: get(r, "milestone_id")?,
+                pledged: date(&get::<String>(r, "pledged")?)?,
+                recorded_at: from_ts(get(r, "recorded_at")?)?,
+                source: get(r, "source")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,159 @@
+//! Weekly reports with their history: at most one `current` report per
+//! project and week (a partial unique index enforces it), every earlier one kept.
+
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+use super::{Conn, Result, StoreError, from_ts, get, ts};
+use crate::domain::model::{DoneMilestone, Report};
+use crate::domain::report::ParsedReport;
+use crate::domain::time::ReportingWeek;
+
+/// Column list shared by every SELECT of this table (a macro, so queries
+/// stay `&'static str`).
+macro_rules! columns {
+    () => {
+        "id, project_id, week, submitted_at, submitted_by, late, progress, \
+    invested_week, invested_total, this_week, next_week, free_text"
+    };
+}
+
+fn report(row: &AnyRow) -> Result<Report> {
+    let week: String = get(row, "week")?;
+    let free_text: String = get(row, "free_text")?;
+    Ok(Report {
+        id: get(row, "id")?,
+        project_id: get(row, "project_id")?,
+        week: week
+            .parse()
+            .map_err(|e: crate::domain::time::BadWeek| StoreError::Corrupt(e.to_string()))?,
+        submitted_at: from_ts(get(row, "submitted_at")?)?,
+        submitted_by: get(row, "submitted_by")?,
+        late: get::<i64>(row, "late")? != 0,
+        progress: get::<Option<i64>>(row, "progress")?.map(|p| p.clamp(0, 100) as u8),
+        invested_week: get(row, "invested_week")?,
+        invested_total: get(row, "invested_total")?,
+        this_week: get(row, "this_week")?,
+        next_week: get(row, "next_week")?,
+        free_text: if free_text.is_empty() {
+            Vec::new()
+        } else {
+            free_text.lines().map(str::to_string).collect()
+        },
+    })
+}
+
+/// What a new report carries into the table.
+pub struct NewReport<'a> {
+    pub project_id: i64,
+    pub week: ReportingWeek,
+    pub submitted_at: DateTime<Utc>,
+    pub submitted_by: &'a str,
+    pub late: bool,
+    pub parsed: &'a ParsedReport,
+    pub raw: &'a str,
+}
+
+/// Retires the current report of the week, if any; returns its id.
+pub async fn retire_current(
+    conn: &mut Conn,
+    project_id: i64,
+    week: ReportingWeek,
+) -> Result<Option<i64>> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM reports WHERE project_id = $1 AND week = $2 AND current = 1",
+    )
+    .bind(project_id)
+    .bind(week.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = id {
+        sqlx::query("UPDATE reports SET current = 0 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(id)
+}
+
+pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64> {
+    let p = r.parsed;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO reports (project_id, week, submitted_at, submitted_by, late, current, progress, \
+         invested_week, invested_total, this_week, next_week, free_text, raw) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(r.project_id)
+    .bind(r.week.to_string())
+    .bind(ts(r.submitted_at))
+    .bind(r.submitted_by)
+    .bind(i64::from(r.late))
+    .bind(p.progress.map(i64::from))
+    .bind(p.invested_week)
+    .bind(p.invested_total)
+    .bind(p.this_week.clone())
+    .bind(p.next_week.clone())
+    .bind(p.free_text.join("\n"))
+    .bind(r.raw)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+pub async fn add_done(
+    conn: &mut Conn,
+    report_id: i64,
+    milestone_id: i64,
+    done: &DoneMilestone,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO report_milestones (report_id, milestone_id, name, done_on) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(report_id)
+    .bind(milestone_id)
+    .bind(&done.name)
+    .bind(done.date.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The reports in force for `week`, one per project at most.
+pub async fn current_for_week(conn: &mut Conn, week: ReportingWeek) -> Result<Vec<Report>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM reports WHERE week = $1 AND current = 1"
+    ))
+    .bind(week.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(report).collect()
+}
+
+/// The project's most recent report in force, of any week.
+pub async fn latest(conn: &mut Conn, project_id: i64) -> Result<Option<Report>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM reports WHERE project_id = $1 AND current = 1 \
+         ORDER BY week DESC LIMIT 1"
+    ))
+    .bind(project_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(report).transpose()
+}
+
+/// Every report of the project and week, oldest first (history included).
+pub async fn history(conn: &mut Conn, project_id: i64, week: ReportingWeek) -> Result<Vec<Report>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM reports WHERE project_id = $1 AND week = $2 ORDER BY id"
+    ))
+    .bind(project_id)
+    .bind(week.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(report).collect()
+}
