@@ -506,10 +506,8 @@ mod tests {
             )
         ) {
             let text: Vec<String> = lines.iter().map(|(k, c, v)| format!("{k}{c}{v}")).collect();
-            if let Err(e) = parse_report(&text.join("\n")) {
-                if let Some(n) = e.line {
-                    prop_assert!(n >= 1 && n <= lines.len());
-                }
+            if let Err(ReportError { line: Some(n), .. }) = parse_report(&text.join("\n")) {
+                prop_assert!(n >= 1 && n <= lines.len());
             }
         }
 

@@ -106,7 +106,16 @@ async fn apply_project(
             None => {
                 summary.milestones_created += 1;
                 milestones::insert(
-                    conn, project_id, &m.name, m.pledged, m.actual, position, source, now,
+                    conn,
+                    &milestones::NewMilestone {
+                        project_id,
+                        name: &m.name,
+                        pledged: m.pledged,
+                        actual: m.actual,
+                        position,
+                    },
+                    source,
+                    now,
                 )
                 .await?;
             }

@@ -51,14 +51,19 @@ pub async fn of_active_projects(conn: &mut Conn) -> Result<Vec<Milestone>> {
     rows.iter().map(milestone).collect()
 }
 
+/// A milestone about to be pledged.
+pub struct NewMilestone<'a> {
+    pub project_id: i64,
+    pub name: &'a str,
+    pub pledged: NaiveDate,
+    pub actual: Option<NaiveDate>,
+    pub position: i64,
+}
+
 /// Records a newly pledged milestone and the first entry of its history.
 pub async fn insert(
     conn: &mut Conn,
-    project_id: i64,
-    name: &str,
-    pledged: NaiveDate,
-    actual: Option<NaiveDate>,
-    position: i64,
+    m: &NewMilestone<'_>,
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<i64> {
@@ -66,15 +71,15 @@ pub async fn insert(
         "INSERT INTO milestones (project_id, name, pledged_original, pledged, actual, position, created_at, updated_at) \
          VALUES ($1, $2, $3, $3, $4, $5, $6, $6) RETURNING id",
     )
-    .bind(project_id)
-    .bind(name)
-    .bind(pledged.to_string())
-    .bind(actual.map(|d| d.to_string()))
-    .bind(position)
+    .bind(m.project_id)
+    .bind(m.name)
+    .bind(m.pledged.to_string())
+    .bind(m.actual.map(|d| d.to_string()))
+    .bind(m.position)
     .bind(ts(now))
     .fetch_one(&mut *conn)
     .await?;
-    add_revision(conn, id, pledged, source, now).await?;
+    add_revision(conn, id, m.pledged, source, now).await?;
     Ok(id)
 }
 

@@ -1,0 +1,184 @@
+//! Fresh databases for tests: an SQLite file in a temporary folder always,
+//! and a freshly created PostgreSQL database when one is reachable at
+//! `DUBAN_TEST_PG_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use duban::config::Settings;
+use duban::store::Store;
+use sqlx::{Connection, Row};
+
+pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+pub fn pg_admin_url() -> String {
+    std::env::var("DUBAN_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
+}
+
+/// A database that lives as long as the value: a temp folder for SQLite, a
+/// created-and-dropped database for PostgreSQL.
+pub struct TestDb {
+    pub url: String,
+    pub label: &'static str,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("duban.db").display());
+        TestDb {
+            url,
+            label: "sqlite",
+            _dir: Some(dir),
+            pg_name: None,
+        }
+    }
+
+    /// `None`, with a printed notice, when no PostgreSQL answers.
+    pub async fn postgres() -> Option<TestDb> {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let admin = pg_admin_url();
+        sqlx::any::install_default_drivers();
+        let connect = sqlx::AnyConnection::connect(&admin);
+        let mut conn = match tokio::time::timeout(Duration::from_secs(5), connect).await {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => {
+                eprintln!(
+                    "NOTICE: PostgreSQL at {admin} unreachable ({e}); PostgreSQL half of this test skipped"
+                );
+                return None;
+            }
+            Err(_) => {
+                eprintln!(
+                    "NOTICE: PostgreSQL at {admin} timed out; PostgreSQL half of this test skipped"
+                );
+                return None;
+            }
+        };
+        let name = format!(
+            "duban_t_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed),
+            Utc::now().timestamp_subsec_nanos()
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let _ = conn.close().await;
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        Some(TestDb {
+            url: format!("{base}/{name}"),
+            label: "postgres",
+            _dir: None,
+            pg_name: Some(name),
+        })
+    }
+
+    /// SQLite, then PostgreSQL when reachable.
+    pub async fn all() -> Vec<TestDb> {
+        let mut v = vec![TestDb::sqlite()];
+        v.extend(TestDb::postgres().await);
+        v
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.url, 4).await.expect("open store")
+    }
+
+    pub fn settings(&self) -> Settings {
+        let empty = tempfile::NamedTempFile::new().unwrap();
+        let env = vec![("DUBAN__DATABASE__URL".to_string(), self.url.clone())];
+        Settings::load_from(Some(empty.path()), &env).expect("settings")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        let admin = pg_admin_url();
+        // Drop runs inside a test's runtime; a fresh thread may block.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::AnyConnection::connect(&admin).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut c)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Every row of every table, as text, in a stable order: two equal dumps
+/// mean nothing was written.
+pub async fn dump(store: &Store) -> Vec<String> {
+    let tables = [
+        "projects",
+        "milestones",
+        "pledge_revisions",
+        "reports",
+        "report_milestones",
+        "problems",
+        "people",
+        "project_roles",
+        "chats",
+        "outbox",
+    ];
+    let mut out = Vec::new();
+    for t in tables {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT * FROM {t} ORDER BY 1, 2"
+        )))
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        for row in rows {
+            let cells: Vec<String> = (0..row.len())
+                .map(|i| {
+                    row.try_get::<Option<i64>, _>(i)
+                        .map(|v| format!("{v:?}"))
+                        .or_else(|_| {
+                            row.try_get::<Option<String>, _>(i)
+                                .map(|v| format!("{v:?}"))
+                        })
+                        .unwrap_or_else(|e| format!("<{e}>"))
+                })
+                .collect();
+            out.push(format!("{t}: {}", cells.join(" | ")));
+        }
+    }
+    out
+}
+
+/// A wall-clock time in Shanghai, as the tests' fixed clock.
+pub fn sh(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    chrono_tz::Asia::Shanghai
+        .with_ymd_and_hms(y, m, d, h, min, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+pub const EXAMPLE_CSV: &str = include_str!("../../examples/portfolio.csv");
+
+/// The example with P2026-003's start pledge moved from 10-15 to 11-10.
+pub fn revised_csv() -> String {
+    let revised = EXAMPLE_CSV.replace(
+        "P2026-003,生物医药研发中心,某生物医药公司,落地,8000万,开工,2026-10-15",
+        "P2026-003,生物医药研发中心,某生物医药公司,落地,8000万,开工,2026-11-10",
+    );
+    assert_ne!(revised, EXAMPLE_CSV);
+    revised
+}
