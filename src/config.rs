@@ -42,6 +42,7 @@ struct Raw {
     problem_escalate_days: i64,
     bottom_ranked: usize,
     admins: Vec<i64>,
+    liaisons: Vec<i64>,
     leadership_chats: Vec<i64>,
     database: RawDatabase,
     telegram: RawTelegram,
@@ -92,6 +93,8 @@ pub struct Settings {
     pub problem_escalate_days: i64,
     pub bottom_ranked: usize,
     pub admins: Vec<i64>,
+    /// Zone liaisons who may create projects before they look after one.
+    pub liaisons: Vec<i64>,
     pub leadership_chats: Vec<i64>,
     pub database: DatabaseSettings,
     pub telegram: TelegramSettings,
@@ -149,6 +152,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("admins")
+                .with_list_parse_key("liaisons")
                 .with_list_parse_key("leadership_chats")
                 .try_parsing(true)
                 .source(Some(duban_env)),
@@ -214,6 +218,7 @@ impl Settings {
             problem_escalate_days: raw.problem_escalate_days,
             bottom_ranked: raw.bottom_ranked,
             admins: raw.admins,
+            liaisons: raw.liaisons,
             leadership_chats: raw.leadership_chats,
             database: DatabaseSettings {
                 url,

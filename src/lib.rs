@@ -3,8 +3,12 @@
 
 rust_i18n::i18n!("locales", fallback = "zh-CN");
 
+pub mod app;
+pub mod bot;
+pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod service;
+pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -8,6 +8,8 @@ use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
+use duban::bot::BotError;
+use duban::clock::SystemClock;
 use duban::config::Settings;
 use duban::domain::bulletin::render;
 use duban::domain::lang::Lang;
@@ -41,6 +43,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the bot (long polling) until interrupted.
+    Run,
     /// Create or upgrade the database schema.
     Migrate,
     /// Import projects and pledged milestones from a CSV file (all or nothing).
@@ -94,6 +98,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if matches!(cli.command, Command::Run) {
+        return run_bot(settings);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -117,6 +124,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// `duban run`: exit 2 when the token is missing or refused, so a service
+/// manager does not restart it in a loop.
+fn run_bot(settings: Settings) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("duban: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let (stop, shutdown) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::info!("interrupted; finishing what is in hand");
+                let _ = stop.send(true);
+            }
+        });
+        match duban::app::run(settings, std::sync::Arc::new(SystemClock), shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e @ (BotError::NoToken | BotError::TokenRejected | BotError::BadApiUrl(_))) => {
+                eprintln!("duban: {e}");
+                ExitCode::from(2)
+            }
+            Err(e) => {
+                eprintln!("duban: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
 async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     let lang: Lang = match &cli.lang {
         Some(l) => l.parse().map_err(|e| anyhow!("--lang: {e}"))?,
@@ -131,6 +170,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let result = match cli.command {
+        Command::Run => unreachable!("handled before the database is opened"),
         Command::Migrate => {
             println!("database is up to date");
             Ok(())

@@ -2,10 +2,12 @@
 //! and plain values and returns a decision or a text.
 
 pub mod bulletin;
+pub mod commands;
 pub mod import;
 pub mod lang;
 pub mod model;
 pub mod money;
+pub mod outgoing;
 pub mod overview;
 pub mod ranking;
 pub mod report;

@@ -198,6 +198,47 @@ impl Problem {
     }
 }
 
+/// Someone on a chat platform, as (platform, external id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id: i64,
+    pub platform: String,
+    pub external_id: String,
+    pub display_name: String,
+    pub username: Option<String>,
+    /// The person opened a private chat with the bot, so it may write first.
+    pub can_dm: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Liaison,
+    Owner,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Liaison => "liaison",
+            Role::Owner => "owner",
+        }
+    }
+}
+
+/// A chat the bot is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chat {
+    pub id: i64,
+    pub platform: String,
+    pub external_id: String,
+    pub kind: String,
+    pub title: String,
+    pub locale: Option<String>,
+    pub project_id: Option<i64>,
+    pub is_leadership: bool,
+    pub active: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use crate::config::Settings;
 use crate::domain::bulletin::{Bulletin, ProjectSnapshot, compose};
 use crate::domain::model::Report;
 use crate::domain::time::ReportingWeek;
-use crate::store::{Result, Store, milestones, problems, projects, reports};
+use crate::store::{Conn, Result, Store, milestones, problems, projects, reports};
 
 /// Every active project with its pledge, its report in force for `week`, and
 /// the problems open or changed since the week began.
@@ -17,20 +17,27 @@ pub async fn snapshots(
     settings: &Settings,
     week: ReportingWeek,
 ) -> Result<Vec<ProjectSnapshot>> {
-    let mut conn = store.pool().acquire().await?;
-    let projects = projects::active(&mut conn).await?;
-    let mut liaisons = projects::liaison_names(&mut conn, &projects).await?;
+    snapshots_with(&mut *store.pool().acquire().await?, settings, week).await
+}
+
+pub async fn snapshots_with(
+    conn: &mut Conn,
+    settings: &Settings,
+    week: ReportingWeek,
+) -> Result<Vec<ProjectSnapshot>> {
+    let projects = projects::active(&mut *conn).await?;
+    let mut liaisons = projects::liaison_names(&mut *conn, &projects).await?;
     let mut ms: HashMap<i64, Vec<_>> = HashMap::new();
-    for m in milestones::of_active_projects(&mut conn).await? {
+    for m in milestones::of_active_projects(&mut *conn).await? {
         ms.entry(m.project_id).or_default().push(m);
     }
-    let mut rs: HashMap<i64, Report> = reports::current_for_week(&mut conn, week)
+    let mut rs: HashMap<i64, Report> = reports::current_for_week(&mut *conn, week)
         .await?
         .into_iter()
         .map(|r| (r.project_id, r))
         .collect();
     let mut ps: HashMap<i64, Vec<_>> = HashMap::new();
-    for p in problems::relevant_since(&mut conn, week.start(settings.timezone)).await? {
+    for p in problems::relevant_since(&mut *conn, week.start(settings.timezone)).await? {
         ps.entry(p.project_id).or_default().push(p);
     }
     Ok(projects
@@ -47,8 +54,16 @@ pub async fn snapshots(
 
 /// The bulletin of the week containing `now`, as things stand at `now`.
 pub async fn bulletin(store: &Store, settings: &Settings, now: DateTime<Utc>) -> Result<Bulletin> {
+    bulletin_with(&mut *store.pool().acquire().await?, settings, now).await
+}
+
+pub async fn bulletin_with(
+    conn: &mut Conn,
+    settings: &Settings,
+    now: DateTime<Utc>,
+) -> Result<Bulletin> {
     let week = ReportingWeek::of_instant(now, settings.timezone);
-    let snaps = snapshots(store, settings, week).await?;
+    let snaps = snapshots_with(conn, settings, week).await?;
     Ok(compose(
         week,
         now,
@@ -66,21 +81,29 @@ pub async fn project(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(ProjectSnapshot, Option<Report>)>> {
-    let mut conn = store.pool().acquire().await?;
-    let Some(p) = projects::by_code(&mut conn, code).await? else {
+    project_with(&mut *store.pool().acquire().await?, settings, code, now).await
+}
+
+pub async fn project_with(
+    conn: &mut Conn,
+    settings: &Settings,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(ProjectSnapshot, Option<Report>)>> {
+    let Some(p) = projects::by_code(&mut *conn, code).await? else {
         return Ok(None);
     };
     let week = ReportingWeek::of_instant(now, settings.timezone);
-    let liaison = projects::liaison_names(&mut conn, std::slice::from_ref(&p))
+    let liaison = projects::liaison_names(&mut *conn, std::slice::from_ref(&p))
         .await?
         .remove(&p.id);
-    let latest = reports::latest(&mut conn, p.id).await?;
+    let latest = reports::latest(&mut *conn, p.id).await?;
     let report = latest.clone().filter(|r| r.week == week);
     let snap = ProjectSnapshot {
         liaison,
-        milestones: milestones::of_project(&mut conn, p.id).await?,
+        milestones: milestones::of_project(&mut *conn, p.id).await?,
         report,
-        problems: problems::of_project(&mut conn, p.id).await?,
+        problems: problems::of_project(&mut *conn, p.id).await?,
         project: p,
     };
     Ok(Some((snap, latest)))

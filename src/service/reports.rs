@@ -8,7 +8,7 @@ use crate::domain::report::{ReportError, parse_report, resolve_done};
 use crate::domain::schedule::report_deadline;
 use crate::domain::text::{RecordedProblem, ReportEcho};
 use crate::domain::time::{ReportingWeek, local_date};
-use crate::store::{Store, StoreError, milestones, problems, projects, reports};
+use crate::store::{Conn, Store, StoreError, milestones, problems, projects, reports};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -22,8 +22,8 @@ pub enum SubmitError {
     Store(#[from] StoreError),
 }
 
-/// Records `text` as project `code`'s report for the week containing `now`.
-/// Nothing is written unless all of it is valid.
+/// Records `text` as project `code`'s report for the week containing `now`,
+/// in a transaction of its own. Nothing is written unless all of it is valid.
 pub async fn submit(
     store: &Store,
     settings: &Settings,
@@ -32,24 +32,39 @@ pub async fn submit(
     submitted_by: &str,
     now: DateTime<Utc>,
 ) -> Result<ReportEcho, SubmitError> {
+    let mut tx = store.begin().await?;
+    let echo = submit_with(&mut *tx, settings, code, text, submitted_by, now).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    Ok(echo)
+}
+
+/// As [`submit`], inside the caller's transaction (the bot commits it with
+/// the update that carried the report).
+pub async fn submit_with(
+    tx: &mut Conn,
+    settings: &Settings,
+    code: &str,
+    text: &str,
+    submitted_by: &str,
+    now: DateTime<Utc>,
+) -> Result<ReportEcho, SubmitError> {
     let tz = settings.timezone;
     let parsed = parse_report(text)?;
-    let mut tx = store.begin().await?;
-    let project = projects::by_code(&mut tx, code)
+    let project = projects::by_code(&mut *tx, code)
         .await?
         .ok_or_else(|| SubmitError::UnknownProject(code.to_string()))?;
     if !project.active {
         return Err(SubmitError::Archived(code.to_string()));
     }
-    let pledged = milestones::of_project(&mut tx, project.id).await?;
+    let pledged = milestones::of_project(&mut *tx, project.id).await?;
     let done = resolve_done(&parsed, &pledged, local_date(now, tz))?;
 
     let week = ReportingWeek::of_instant(now, tz);
     let deadline = report_deadline(&settings.deadline, tz, week);
     let late = deadline.is_some_and(|d| now > d);
-    let replaced = reports::retire_current(&mut tx, project.id, week).await?;
+    let replaced = reports::retire_current(&mut *tx, project.id, week).await?;
     let report_id = reports::insert(
-        &mut tx,
+        &mut *tx,
         &reports::NewReport {
             project_id: project.id,
             week,
@@ -62,22 +77,22 @@ pub async fn submit(
     )
     .await?;
     for (milestone_id, d) in &done {
-        reports::add_done(&mut tx, report_id, *milestone_id, d).await?;
-        milestones::set_actual(&mut tx, *milestone_id, d.date, now).await?;
+        reports::add_done(&mut *tx, report_id, *milestone_id, d).await?;
+        milestones::set_actual(&mut *tx, *milestone_id, d.date, now).await?;
     }
     if let Some(old) = replaced {
-        problems::withdraw_unrepeated(&mut tx, old, &parsed.problems).await?;
+        problems::withdraw_unrepeated(&mut *tx, old, &parsed.problems).await?;
     }
     let mut recorded = Vec::new();
     for text in dedup(&parsed.problems) {
-        let entry = match problems::open_with_text(&mut tx, project.id, text).await? {
+        let entry = match problems::open_with_text(&mut *tx, project.id, text).await? {
             Some(problem) => RecordedProblem {
                 problem,
                 already_open: true,
             },
             None => RecordedProblem {
                 problem: problems::insert(
-                    &mut tx,
+                    &mut *tx,
                     project.id,
                     text,
                     submitted_by,
@@ -90,7 +105,6 @@ pub async fn submit(
         };
         recorded.push(entry);
     }
-    tx.commit().await.map_err(StoreError::from)?;
     tracing::info!(project = %project.code, %week, report_id, late, replaced = replaced.is_some(), "report recorded");
     Ok(ReportEcho {
         code: project.code,

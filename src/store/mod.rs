@@ -3,7 +3,12 @@
 //! i64 UTC seconds and dates ISO `TEXT`, because `Any` carries no chrono
 //! types; `$1` placeholders work on both.
 
+pub mod chats;
+pub mod dialogues;
+pub mod inbox;
 pub mod milestones;
+pub mod outbox;
+pub mod people;
 pub mod problems;
 pub mod projects;
 pub mod reports;

@@ -126,3 +126,32 @@ pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Problem>
     .await?;
     rows.iter().map(problem).collect()
 }
+
+pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Problem>> {
+    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM problems WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(problem).transpose()
+}
+
+/// Closes an open problem; false when it was already closed.
+pub async fn resolve(
+    conn: &mut Conn,
+    id: i64,
+    resolved_by: &str,
+    resolution: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE problems SET resolved_at = $1, resolved_by = $2, resolution = $3 \
+         WHERE id = $4 AND resolved_at IS NULL",
+    )
+    .bind(ts(now))
+    .bind(resolved_by)
+    .bind(resolution)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

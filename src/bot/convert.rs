@@ -1,0 +1,100 @@
+//! Telegram's updates as the conversation's platform-free events.
+
+use teloxide::types::{ChatMemberKind, Message, Update, UpdateKind, User};
+
+use crate::service::conversation::{ChatInfo, ChatKind, Event, IncomingMessage, ReplyTo, Sender};
+
+fn sender(u: &User) -> Sender {
+    Sender {
+        external_id: u.id.0.to_string(),
+        display_name: u.full_name(),
+        username: u.username.clone(),
+    }
+}
+
+fn chat_info(chat: &teloxide::types::Chat) -> Option<ChatInfo> {
+    let kind = if chat.is_private() {
+        ChatKind::Private
+    } else if chat.is_supergroup() {
+        ChatKind::Supergroup
+    } else if chat.is_group() {
+        ChatKind::Group
+    } else {
+        // Channels are not served.
+        return None;
+    };
+    let title = chat
+        .title()
+        .map(str::to_string)
+        .or_else(|| chat.first_name().map(str::to_string))
+        .unwrap_or_default();
+    Some(ChatInfo {
+        external_id: chat.id.0.to_string(),
+        kind,
+        title,
+    })
+}
+
+/// The event an update carries for us, if any (edits, callbacks and the
+/// like are acknowledged and dropped).
+pub fn event(update: &Update, bot_id: u64) -> Option<Event> {
+    match &update.kind {
+        UpdateKind::Message(m) => message_event(m, bot_id),
+        UpdateKind::MyChatMember(change) => {
+            let chat = chat_info(&change.chat)?;
+            if chat.kind == ChatKind::Private {
+                return None;
+            }
+            let by = sender(&change.from);
+            let was_in = is_present(&change.old_chat_member.kind);
+            let is_in = is_present(&change.new_chat_member.kind);
+            match (was_in, is_in) {
+                (false, true) => Some(Event::BotAdded { chat, by }),
+                (true, false) => Some(Event::BotRemoved { chat, by }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn is_present(kind: &ChatMemberKind) -> bool {
+    !matches!(kind, ChatMemberKind::Left | ChatMemberKind::Banned(_))
+}
+
+fn message_event(m: &Message, bot_id: u64) -> Option<Event> {
+    if let Some(to) = m.migrate_to_chat_id() {
+        return Some(Event::Migrated {
+            from: m.chat.id.0.to_string(),
+            to: to.0.to_string(),
+        });
+    }
+    if let Some(from) = m.migrate_from_chat_id() {
+        return Some(Event::Migrated {
+            from: from.0.to_string(),
+            to: m.chat.id.0.to_string(),
+        });
+    }
+    let text = m.text()?;
+    let from = m.from.as_ref()?;
+    if from.is_bot {
+        return None;
+    }
+    let reply_to = m.reply_to_message().map(|r| ReplyTo {
+        message_id: i64::from(r.id.0),
+        from_bot: r.from.as_ref().is_some_and(|u| u.id.0 == bot_id),
+        sender: r.from.as_ref().map(sender),
+        text: r.text().unwrap_or_default().to_string(),
+    });
+    Some(Event::Message(IncomingMessage {
+        chat: chat_info(&m.chat)?,
+        from: sender(from),
+        message_id: i64::from(m.id.0),
+        thread: m
+            .thread_id
+            .filter(|_| m.is_topic_message)
+            .map(|t| i64::from(t.0.0)),
+        text: text.to_string(),
+        reply_to,
+    }))
+}

@@ -1,0 +1,137 @@
+//! Chats the bot is in: their binding to a project, leadership subscription,
+//! language, and whether the bot is still there.
+
+use sqlx::any::AnyRow;
+
+use super::{Conn, Result, get};
+use crate::domain::model::Chat;
+
+macro_rules! columns {
+    () => {
+        "id, platform, external_id, kind, title, locale, project_id, is_leadership, active"
+    };
+}
+
+fn chat(row: &AnyRow) -> Result<Chat> {
+    Ok(Chat {
+        id: get(row, "id")?,
+        platform: get(row, "platform")?,
+        external_id: get(row, "external_id")?,
+        kind: get(row, "kind")?,
+        title: get(row, "title")?,
+        locale: get(row, "locale")?,
+        project_id: get(row, "project_id")?,
+        is_leadership: get::<i64>(row, "is_leadership")? != 0,
+        active: get::<i64>(row, "active")? != 0,
+    })
+}
+
+/// Records the chat as seen now (the bot is in it); keeps its binding.
+pub async fn upsert(
+    conn: &mut Conn,
+    platform: &str,
+    external_id: &str,
+    kind: &str,
+    title: &str,
+) -> Result<Chat> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO chats (platform, external_id, kind, title) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (platform, external_id) DO UPDATE SET kind = excluded.kind, title = excluded.title \
+         RETURNING ",
+        columns!()
+    ))
+    .bind(platform)
+    .bind(external_id)
+    .bind(kind)
+    .bind(title)
+    .fetch_one(&mut *conn)
+    .await?;
+    chat(&row)
+}
+
+pub async fn by_external(conn: &mut Conn, platform: &str, external_id: &str) -> Result<Option<Chat>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM chats WHERE platform = $1 AND external_id = $2"
+    ))
+    .bind(platform)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(chat).transpose()
+}
+
+pub async fn bind(conn: &mut Conn, chat_id: i64, project_id: i64) -> Result<()> {
+    sqlx::query("UPDATE chats SET project_id = $1, active = 1 WHERE id = $2")
+        .bind(project_id)
+        .bind(chat_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_active(conn: &mut Conn, chat_id: i64, active: bool) -> Result<()> {
+    sqlx::query("UPDATE chats SET active = $1 WHERE id = $2")
+        .bind(i64::from(active))
+        .bind(chat_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_leadership(conn: &mut Conn, chat_id: i64, on: bool) -> Result<()> {
+    sqlx::query("UPDATE chats SET is_leadership = $1 WHERE id = $2")
+        .bind(i64::from(on))
+        .bind(chat_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A group became a supergroup with a new id: the chat keeps its binding
+/// under the new id. If the new id was already seen, the old row's binding
+/// moves there and the old row retires.
+pub async fn migrate(conn: &mut Conn, platform: &str, old_id: &str, new_id: &str) -> Result<Option<Chat>> {
+    let Some(old) = by_external(conn, platform, old_id).await? else {
+        return Ok(None);
+    };
+    match by_external(conn, platform, new_id).await? {
+        None => {
+            sqlx::query("UPDATE chats SET external_id = $1, kind = 'supergroup' WHERE id = $2")
+                .bind(new_id)
+                .bind(old.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Some(new) => {
+            sqlx::query(
+                "UPDATE chats SET project_id = $1, is_leadership = $2, locale = $3, active = 1 WHERE id = $4",
+            )
+            .bind(old.project_id.or(new.project_id))
+            .bind(i64::from(old.is_leadership || new.is_leadership))
+            .bind(old.locale.clone().or(new.locale.clone()))
+            .bind(new.id)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query("UPDATE chats SET project_id = NULL, is_leadership = 0, active = 0 WHERE id = $1")
+                .bind(old.id)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    by_external(conn, platform, new_id).await
+}
+
+/// Active chats bound to the project.
+pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Chat>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM chats WHERE project_id = $1 AND active = 1 ORDER BY id"
+    ))
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(chat).collect()
+}

@@ -1,0 +1,114 @@
+//! People (platform, external id) and their roles in projects.
+
+use sqlx::any::AnyRow;
+
+use super::{Conn, Result, get};
+use crate::domain::model::{Person, Role};
+
+macro_rules! columns {
+    () => {
+        "id, platform, external_id, display_name, username, can_dm"
+    };
+}
+
+fn person(row: &AnyRow) -> Result<Person> {
+    Ok(Person {
+        id: get(row, "id")?,
+        platform: get(row, "platform")?,
+        external_id: get(row, "external_id")?,
+        display_name: get(row, "display_name")?,
+        username: get(row, "username")?,
+        can_dm: get::<i64>(row, "can_dm")? != 0,
+    })
+}
+
+/// Records the person as last seen (name and username change over time).
+pub async fn upsert(
+    conn: &mut Conn,
+    platform: &str,
+    external_id: &str,
+    display_name: &str,
+    username: Option<&str>,
+) -> Result<Person> {
+    let row = sqlx::query(concat!(
+        "INSERT INTO people (platform, external_id, display_name, username) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (platform, external_id) DO UPDATE SET display_name = excluded.display_name, \
+         username = excluded.username RETURNING ",
+        columns!()
+    ))
+    .bind(platform)
+    .bind(external_id)
+    .bind(display_name)
+    .bind(username)
+    .fetch_one(&mut *conn)
+    .await?;
+    person(&row)
+}
+
+pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
+    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM people WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(person).transpose()
+}
+
+pub async fn by_external(conn: &mut Conn, platform: &str, external_id: &str) -> Result<Option<Person>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM people WHERE platform = $1 AND external_id = $2"
+    ))
+    .bind(platform)
+    .bind(external_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(person).transpose()
+}
+
+pub async fn set_can_dm(conn: &mut Conn, person_id: i64, can: bool) -> Result<()> {
+    sqlx::query("UPDATE people SET can_dm = $1 WHERE id = $2")
+        .bind(i64::from(can))
+        .bind(person_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds a role; true when it is new.
+pub async fn add_role(conn: &mut Conn, project_id: i64, person_id: i64, role: Role) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO project_roles (project_id, person_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(project_id)
+    .bind(person_id)
+    .bind(role.code())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Projects where the person holds `role`.
+pub async fn projects_with_role(conn: &mut Conn, person_id: i64, role: Role) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT project_id FROM project_roles WHERE person_id = $1 AND role = $2 ORDER BY project_id",
+    )
+    .bind(person_id)
+    .bind(role.code())
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The people holding `role` in the project.
+pub async fn with_role(conn: &mut Conn, project_id: i64, role: Role) -> Result<Vec<Person>> {
+    let rows = sqlx::query(
+        "SELECT p.id, p.platform, p.external_id, p.display_name, p.username, p.can_dm \
+         FROM people p JOIN project_roles r ON r.person_id = p.id \
+         WHERE r.project_id = $1 AND r.role = $2 ORDER BY p.id",
+    )
+    .bind(project_id)
+    .bind(role.code())
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(person).collect()
+}
