@@ -8,16 +8,52 @@ use tokio::sync::watch;
 use crate::bot::{self, BotError};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::jobs::{JobDeps, scheduler};
 use crate::store::Store;
 
-/// `duban run`: the store, then the bot, until `shutdown` turns true.
+/// A fresh id per process start: who holds the ledger claims it makes.
+pub fn instance_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}-{}", std::process::id(), nanos)
+}
+
+/// `duban run`: the store, the bot and the scheduler, until `shutdown`.
 pub async fn run(
     settings: Settings,
     clock: Arc<dyn Clock>,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), BotError> {
     let store = Store::open(&settings.database.url, settings.database.max_connections).await?;
-    let result = bot::run(Arc::new(settings), store.clone(), clock, shutdown).await;
+    let settings = Arc::new(settings);
+    let Some(connected) = bot::connect(&settings, &mut shutdown).await? else {
+        store.close().await;
+        return Ok(());
+    };
+    let jobs = JobDeps {
+        store: store.clone(),
+        settings: settings.clone(),
+        owner: instance_id(),
+    };
+    let messenger = connected.messenger(store.clone());
+    let scheduler_clock = clock.clone();
+    let scheduler_shutdown = shutdown.clone();
+    let scheduler = tokio::spawn(async move {
+        if let Err(e) = scheduler::run(
+            jobs,
+            &messenger,
+            scheduler_clock.as_ref(),
+            scheduler_shutdown,
+        )
+        .await
+        {
+            tracing::error!(error = %e, "scheduler stopped");
+        }
+    });
+    let result = bot::serve(connected, settings, store.clone(), clock, shutdown).await;
+    let _ = scheduler.await;
     store.close().await;
     result
 }

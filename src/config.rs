@@ -12,7 +12,9 @@ use secrecy::SecretString;
 use serde::Deserialize;
 
 use crate::domain::bulletin::Policy;
+use crate::domain::calendar::WorkCalendar;
 use crate::domain::lang::Lang;
+use crate::domain::schedule::Job;
 
 /// The committed defaults, compiled in so the binary runs from any directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -44,6 +46,7 @@ struct Raw {
     admins: Vec<i64>,
     liaisons: Vec<i64>,
     leadership_chats: Vec<i64>,
+    holidays_file: String,
     database: RawDatabase,
     telegram: RawTelegram,
     schedule: Schedule,
@@ -70,6 +73,8 @@ pub struct Schedule {
     pub bulletin: String,
     pub monthly: String,
     pub quarterly: String,
+    /// Jobs that move to the next working day when due on a holiday.
+    pub holiday_shift: Vec<String>,
 }
 
 impl Schedule {
@@ -101,6 +106,10 @@ pub struct Settings {
     pub schedule: Schedule,
     /// The report deadline, parsed (reports after it are late).
     pub deadline: cron::Schedule,
+    /// Every job's schedule, parsed, in `Job::ALL` order.
+    pub crons: Vec<(Job, cron::Schedule)>,
+    pub calendar: WorkCalendar,
+    pub holiday_shift: Vec<Job>,
 }
 
 #[derive(Debug, Clone)]
@@ -153,6 +162,7 @@ impl Settings {
                 .list_separator(",")
                 .with_list_parse_key("admins")
                 .with_list_parse_key("liaisons")
+                .with_list_parse_key("schedule.holiday_shift")
                 .with_list_parse_key("leadership_chats")
                 .try_parsing(true)
                 .source(Some(duban_env)),
@@ -188,7 +198,15 @@ impl Settings {
                     invalid(key, format!("'{expr}' is not a cron expression: {e}"))
                 })?);
         }
-        let deadline = parsed.swap_remove(2);
+        let deadline = parsed[2].clone();
+        let crons: Vec<(Job, cron::Schedule)> = Job::ALL.into_iter().zip(parsed).collect();
+        let mut holiday_shift = Vec::new();
+        for name in &raw.schedule.holiday_shift {
+            holiday_shift.push(Job::from_name(name.trim()).ok_or_else(|| {
+                invalid("schedule.holiday_shift", format!("'{name}' is not a job (prompt, nudge, deadline, bulletin, monthly, quarterly)"))
+            })?);
+        }
+        let calendar = load_calendar(&raw.holidays_file)?;
         let url = raw.database.url.trim().to_string();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -227,7 +245,19 @@ impl Settings {
             telegram: TelegramSettings { api_url, token },
             schedule: raw.schedule,
             deadline,
+            crons,
+            calendar,
+            holiday_shift,
         })
+    }
+
+    pub fn cron(&self, job: Job) -> &cron::Schedule {
+        &self
+            .crons
+            .iter()
+            .find(|(j, _)| *j == job)
+            .expect("every job has a schedule (checked at load)")
+            .1
     }
 
     pub fn policy(&self) -> Policy {
@@ -238,6 +268,43 @@ impl Settings {
         }
     }
 }
+
+/// Reads the holidays file; an empty path means no holidays beyond
+/// weekends. The default file is optional, an explicitly set one is not.
+fn load_calendar(path: &str) -> Result<WorkCalendar, ConfigError> {
+    #[derive(Deserialize, Default)]
+    struct RawCalendar {
+        #[serde(default)]
+        holidays: Vec<String>,
+        #[serde(default)]
+        workdays: Vec<String>,
+    }
+    let path = path.trim();
+    if path.is_empty() {
+        return Ok(WorkCalendar::default());
+    }
+    let file = Path::new(path);
+    let raw: RawCalendar = if file.exists() {
+        Config::builder()
+            .add_source(File::from(file).format(FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| invalid("holidays_file", format!("{path}: {e}")))?
+    } else if path == DEFAULT_HOLIDAYS_FILE {
+        // Run from elsewhere than the checkout: the committed calendar is compiled in.
+        Config::builder()
+            .add_source(File::from_str(DEFAULT_HOLIDAYS, FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| invalid("holidays_file", e))?
+    } else {
+        return Err(invalid("holidays_file", format!("{path} does not exist")));
+    };
+    WorkCalendar::from_lists(&raw.holidays, &raw.workdays).map_err(|e| invalid("holidays_file", e))
+}
+
+const DEFAULT_HOLIDAYS_FILE: &str = "config/holidays.toml";
+const DEFAULT_HOLIDAYS: &str = include_str!("../config/holidays.toml");
 
 #[cfg(test)]
 mod tests {
@@ -316,6 +383,16 @@ mod tests {
             ),
             ("DUBAN__DATABASE__URL", "mysql://x", "`database.url`"),
             ("DUBAN__TELEGRAM__API_URL", "ftp://x", "`telegram.api_url`"),
+            (
+                "DUBAN__SCHEDULE__HOLIDAY_SHIFT",
+                "lunch",
+                "`schedule.holiday_shift`",
+            ),
+            (
+                "DUBAN__HOLIDAYS_FILE",
+                "/nonexistent/h.toml",
+                "`holidays_file`",
+            ),
         ];
         for (k, v, key) in cases {
             let e = load(&[(k, v)]).unwrap_err().to_string();

@@ -8,6 +8,7 @@ pub mod bot;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod jobs;
 pub mod service;
 pub mod sim;
 pub mod store;

@@ -13,9 +13,14 @@ use duban::clock::SystemClock;
 use duban::config::Settings;
 use duban::domain::bulletin::render;
 use duban::domain::lang::Lang;
+use duban::domain::outgoing::html_to_plain;
 use duban::domain::overview::{render_portfolio, render_project};
+use duban::domain::rhythm::RunCtx;
+use duban::domain::schedule::{Job, period};
 use duban::domain::text::{report_echo, report_error, t};
+use duban::domain::time::local_date;
 use duban::domain::time::{ReportingWeek, parse_instant};
+use duban::jobs::{JobDeps, run_once};
 use duban::service::{import, portfolio, reports};
 use duban::store::Store;
 
@@ -68,12 +73,39 @@ enum Command {
         #[arg(long, default_value = "cli")]
         by: String,
     },
-    /// Compose the weekly bulletin for the week containing --now.
-    Bulletin {
-        /// Print it instead of posting it.
-        #[arg(long)]
-        dry_run: bool,
-    },
+    /// Post the week's prompt in every project group (as of --now).
+    Prompt(JobArgs),
+    /// Remind the owners of projects that have not reported this week.
+    Nudge(JobArgs),
+    /// Tell each liaison privately what is missing or overdue.
+    Deadline(JobArgs),
+    /// Post the weekly bulletin for the week containing --now.
+    Bulletin(JobArgs),
+    /// Post the monthly analysis of the month before --now.
+    Monthly(JobArgs),
+    /// Post the quarterly review of the quarter before --now.
+    Quarterly(JobArgs),
+}
+
+#[derive(clap::Args, Debug)]
+struct JobArgs {
+    /// Print what would be sent instead of sending it (nothing is recorded).
+    #[arg(long)]
+    dry_run: bool,
+}
+
+impl Command {
+    fn job(&self) -> Option<(Job, &JobArgs)> {
+        Some(match self {
+            Command::Prompt(a) => (Job::Prompt, a),
+            Command::Nudge(a) => (Job::Nudge, a),
+            Command::Deadline(a) => (Job::Deadline, a),
+            Command::Bulletin(a) => (Job::Bulletin, a),
+            Command::Monthly(a) => (Job::Monthly, a),
+            Command::Quarterly(a) => (Job::Quarterly, a),
+            _ => return None,
+        })
+    }
 }
 
 /// Exit codes: 1 for input the command refused, 2 for configuration.
@@ -127,7 +159,10 @@ fn main() -> ExitCode {
 /// `duban run`: exit 2 when the token is missing or refused, so a service
 /// manager does not restart it in a loop.
 fn run_bot(settings: Settings) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("duban: cannot start the runtime: {e}");
@@ -137,10 +172,9 @@ fn run_bot(settings: Settings) -> ExitCode {
     runtime.block_on(async {
         let (stop, shutdown) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::info!("interrupted; finishing what is in hand");
-                let _ = stop.send(true);
-            }
+            terminated().await;
+            tracing::info!("stopping; finishing what is in hand");
+            let _ = stop.send(true);
         });
         match duban::app::run(settings, std::sync::Arc::new(SystemClock), shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -154,6 +188,115 @@ fn run_bot(settings: Settings) -> ExitCode {
             }
         }
     })
+}
+
+/// A job by hand, through the same ledger as the scheduler: what was sent
+/// already (by either) is not sent again.
+async fn run_job(
+    store: &Store,
+    mut settings: Settings,
+    job: Job,
+    dry_run: bool,
+    now: DateTime<Utc>,
+    lang: Lang,
+) -> anyhow::Result<()> {
+    settings.locale = lang;
+    let tz = settings.timezone;
+    if dry_run && job == Job::Bulletin {
+        // The bulletin itself, whether or not a leadership chat is configured.
+        let b = portfolio::bulletin(store, &settings, now).await?;
+        println!("{}", render(&b, lang, tz));
+        return Ok(());
+    }
+    let deps = JobDeps {
+        store: store.clone(),
+        settings: std::sync::Arc::new(settings),
+        owner: duban::app::instance_id(),
+    };
+    if dry_run && matches!(job, Job::Monthly | Job::Quarterly) {
+        let ctx = RunCtx {
+            now,
+            tz,
+            policy: deps.settings.policy(),
+            lang,
+            late: false,
+        };
+        let period = period(job, local_date(now, tz));
+        let mut conn = store.pool().acquire().await?;
+        match duban::jobs::analysis::text(&mut conn, &deps, job, &period, ctx).await? {
+            Some(text) => println!("{}", html_to_plain(&text)),
+            None => println!("{} {period}: nothing to analyse", job.name()),
+        }
+        return Ok(());
+    }
+    let outcome = if dry_run {
+        run_once(&deps, None, job, now, now, false).await?
+    } else {
+        let (_keep, mut shutdown) = tokio::sync::watch::channel(false);
+        let connected = duban::bot::connect(&deps.settings, &mut shutdown)
+            .await?
+            .ok_or_else(|| anyhow!("stopped before Telegram answered"))?;
+        let messenger = connected.messenger(store.clone());
+        run_once(&deps, Some(&messenger), job, now, now, false).await?
+    };
+    if let Some(why) = &outcome.skipped {
+        println!(
+            "{} {}: nothing to send ({why})",
+            outcome.job, outcome.period
+        );
+        return Ok(());
+    }
+    if dry_run {
+        for p in &outcome.planned {
+            println!("→ {}\n{}\n", p.chat_key, html_to_plain(&p.out.text));
+        }
+        println!(
+            "{} {}: {} message(s) would be sent (dry run)",
+            outcome.job,
+            outcome.period,
+            outcome.planned.len()
+        );
+    } else {
+        println!(
+            "{} {}: {} sent, {} via group mention, {} already sent, {} failed",
+            outcome.job,
+            outcome.period,
+            outcome.sent,
+            outcome.redirected,
+            outcome.already,
+            outcome.failed
+        );
+    }
+    if outcome.failed > 0 {
+        bail!(
+            "{} message(s) could not be delivered; they will be retried once by `duban run`",
+            outcome.failed
+        );
+    }
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
@@ -241,15 +384,14 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Bulletin { dry_run } => {
-            if !dry_run {
-                bail!(
-                    "posting the bulletin needs the chat connection, which this build does not have yet; use --dry-run to print it"
-                );
-            }
-            let b = portfolio::bulletin(&store, &settings, now).await?;
-            println!("{}", render(&b, lang, tz));
-            Ok(())
+        Command::Prompt(_)
+        | Command::Nudge(_)
+        | Command::Deadline(_)
+        | Command::Bulletin(_)
+        | Command::Monthly(_)
+        | Command::Quarterly(_) => {
+            let (job, args) = cli.command.job().expect("a job command");
+            run_job(&store, settings, job, args.dry_run, now, lang).await
         }
     };
     store.close().await;

@@ -11,7 +11,7 @@ use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
 use teloxide::types::{ForceReply, MessageId, ReplyParameters, ThreadId};
 
-use crate::domain::outgoing::{MAX_MESSAGE_CHARS, Outgoing, split_message};
+use crate::domain::outgoing::{Delivery, MAX_MESSAGE_CHARS, Outgoing, split_message};
 use crate::service::conversation::PLATFORM;
 use crate::store::{Store, chats, people};
 
@@ -19,16 +19,6 @@ pub type TgBot = Throttle<Bot>;
 
 /// How many times one part is tried when Telegram asks us to wait.
 const MAX_ATTEMPTS: usize = 5;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Delivery {
-    /// Sent; the ids of its parts.
-    Sent(Vec<i32>),
-    /// The target could not be written to; the fallback (if any) was sent.
-    Redirected(Vec<i32>),
-    /// Nothing could be sent; why, with the token kept out.
-    Failed(String),
-}
 
 /// Telegram errors that say where a message cannot go, whatever teloxide
 /// names them (it knows only some of Telegram's current wordings).
@@ -48,7 +38,10 @@ fn classify(e: &teloxide::ApiError) -> Refused {
         || text.contains("user is deactivated")
     {
         Refused::Person
-    } else if text.contains("kicked") || text.contains("chat not found") || text.contains("not a member") {
+    } else if text.contains("kicked")
+        || text.contains("chat not found")
+        || text.contains("not a member")
+    {
         Refused::Chat
     } else {
         Refused::Other
@@ -69,13 +62,17 @@ pub async fn deliver(bot: &TgBot, store: &Store, token: &str, out: &Outgoing) ->
         Ok(ids) => Delivery::Sent(ids),
         Err(RequestError::Api(e)) if classify(&e) == Refused::Person => {
             let _ = mark_person_unreachable(store, &out.chat).await;
-            match &out.fallback {
-                Some(fb) => match send_parts(bot, store, fb).await {
-                    Ok(ids) => Delivery::Redirected(ids),
-                    Err(e) => Delivery::Failed(redact(&e.to_string(), token)),
-                },
-                None => Delivery::Failed(redact(&e.to_string(), token)),
+            if out.fallback.is_empty() {
+                return Delivery::Failed(redact(&e.to_string(), token));
             }
+            let mut ids = Vec::new();
+            for fb in &out.fallback {
+                match send_parts(bot, store, fb).await {
+                    Ok(sent) => ids.extend(sent),
+                    Err(e) => return Delivery::Failed(redact(&e.to_string(), token)),
+                }
+            }
+            Delivery::Redirected(ids)
         }
         Err(RequestError::Api(e)) if classify(&e) == Refused::Chat => {
             let _ = mark_chat_gone(store, &out.chat).await;
@@ -85,7 +82,7 @@ pub async fn deliver(bot: &TgBot, store: &Store, token: &str, out: &Outgoing) ->
     }
 }
 
-async fn send_parts(bot: &TgBot, store: &Store, out: &Outgoing) -> Result<Vec<i32>, RequestError> {
+async fn send_parts(bot: &TgBot, store: &Store, out: &Outgoing) -> Result<Vec<i64>, RequestError> {
     let mut chat: i64 = out
         .chat
         .parse()
@@ -109,12 +106,15 @@ async fn send_parts(bot: &TgBot, store: &Store, out: &Outgoing) -> Result<Vec<i3
             if let Some(t) = out.thread.and_then(|t| i32::try_from(t).ok()) {
                 req = req.message_thread_id(ThreadId(MessageId(t)));
             }
+            if out.html {
+                req = req.parse_mode(teloxide::types::ParseMode::Html);
+            }
             if out.force_reply && i == last {
                 req = req.reply_markup(ForceReply::new().selective());
             }
             match req.await {
                 Ok(m) => {
-                    ids.push(m.id.0);
+                    ids.push(i64::from(m.id.0));
                     break;
                 }
                 Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {

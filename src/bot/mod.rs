@@ -15,6 +15,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use secrecy::ExposeSecret;
@@ -31,17 +32,21 @@ use tokio::sync::{mpsc, watch};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::commands::Command;
+use crate::domain::outgoing::Delivery;
 use crate::domain::outgoing::Outgoing;
 use crate::domain::text::t;
+use crate::jobs::Messenger;
 use crate::service::conversation::{self, Env};
 use crate::store::{Store, StoreError, inbox};
-use deliver::{Delivery, TgBot, deliver, redact};
+use deliver::{TgBot, deliver, redact};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
     #[error("no bot token: set TELOXIDE_TOKEN or DUBAN__TELEGRAM__TOKEN")]
     NoToken,
-    #[error("Telegram rejected the bot token (401 Unauthorized): check TELOXIDE_TOKEN or DUBAN__TELEGRAM__TOKEN")]
+    #[error(
+        "Telegram rejected the bot token (401 Unauthorized): check TELOXIDE_TOKEN or DUBAN__TELEGRAM__TOKEN"
+    )]
     TokenRejected,
     #[error("configuration key `telegram.api_url`: {0}")]
     BadApiUrl(String),
@@ -62,15 +67,46 @@ struct Deps {
     username: String,
 }
 
-/// Runs the bot until `shutdown` turns true. Returns early, with a clear
-/// error, when there is no token or Telegram refuses it; waits and retries
-/// while Telegram cannot be reached.
-pub async fn run(
-    settings: Arc<Settings>,
+/// A bot whose token Telegram accepted.
+pub struct Connected {
+    plain: Bot,
+    bot: TgBot,
+    token: String,
+    bot_id: u64,
+    username: String,
+}
+
+impl Connected {
+    /// The sender the jobs use.
+    pub fn messenger(&self, store: Store) -> TelegramMessenger {
+        TelegramMessenger {
+            bot: self.bot.clone(),
+            store,
+            token: self.token.clone(),
+        }
+    }
+}
+
+/// Delivers the jobs' messages through Telegram.
+pub struct TelegramMessenger {
+    bot: TgBot,
     store: Store,
-    clock: Arc<dyn Clock>,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<(), BotError> {
+    token: String,
+}
+
+impl Messenger for TelegramMessenger {
+    fn send<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Delivery> {
+        Box::pin(deliver(&self.bot, &self.store, &self.token, out))
+    }
+}
+
+/// Checks the token with Telegram. Fails at once, with a clear error, when
+/// there is none or Telegram refuses it; waits and retries while Telegram
+/// cannot be reached; `None` when shut down while waiting.
+pub async fn connect(
+    settings: &Settings,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<Option<Connected>, BotError> {
     let token = settings
         .telegram
         .token
@@ -81,8 +117,8 @@ pub async fn run(
     let url = url::Url::parse(&settings.telegram.api_url)
         .map_err(|e| BotError::BadApiUrl(e.to_string()))?;
     let plain = Bot::new(token.clone()).set_api_url(url);
-    let Some(me) = get_me(&plain, &token, &mut shutdown).await? else {
-        return Ok(());
+    let Some(me) = get_me(&plain, &token, shutdown).await? else {
+        return Ok(None);
     };
     tracing::info!(username = %me.username(), "connected to Telegram");
     let bot = plain.clone().throttle(Limits {
@@ -90,6 +126,30 @@ pub async fn run(
         messages_per_min_channel_or_supergroup: 20,
         ..Limits::default()
     });
+    Ok(Some(Connected {
+        plain,
+        bot,
+        token,
+        bot_id: me.id.0,
+        username: me.username().to_string(),
+    }))
+}
+
+/// Serves updates until `shutdown` turns true.
+pub async fn serve(
+    connected: Connected,
+    settings: Arc<Settings>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), BotError> {
+    let Connected {
+        plain,
+        bot,
+        token,
+        bot_id,
+        username,
+    } = connected;
     register_commands(&bot, &settings).await;
 
     let deps = Arc::new(Deps {
@@ -98,8 +158,8 @@ pub async fn run(
         clock,
         bot: bot.clone(),
         token: token.clone(),
-        bot_id: me.id.0,
-        username: me.username().to_string(),
+        bot_id,
+        username,
     });
     resend_unconfirmed(&deps).await?;
 
@@ -269,7 +329,10 @@ async fn process(deps: &Deps, update: Update) {
                     let sorry = Outgoing {
                         reply_to: Some(m.message_id),
                         thread: m.thread,
-                        ..Outgoing::to(m.chat.external_id, t(deps.settings.locale, "error.internal", &[]))
+                        ..Outgoing::to(
+                            m.chat.external_id,
+                            t(deps.settings.locale, "error.internal", &[]),
+                        )
                     };
                     let _ = deliver(&deps.bot, &deps.store, &deps.token, &sorry).await;
                 }

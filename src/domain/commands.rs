@@ -88,9 +88,7 @@ pub enum Parsed {
 /// Reads a message that starts with `/`. `None` when it is not a command.
 pub fn parse_command(text: &str, bot_username: &str) -> Option<Parsed> {
     let rest = text.strip_prefix('/')?;
-    let end = rest
-        .find(|c: char| c.is_whitespace())
-        .unwrap_or(rest.len());
+    let end = rest.find(|c: char| c.is_whitespace()).unwrap_or(rest.len());
     let (head, args) = rest.split_at(end);
     if head.is_empty() {
         return None;
@@ -101,7 +99,10 @@ pub fn parse_command(text: &str, bot_username: &str) -> Option<Parsed> {
         None => head,
     };
     let args = args.trim_start_matches([' ', '\t']);
-    let args = args.strip_prefix("\r\n").or_else(|| args.strip_prefix('\n')).unwrap_or(args);
+    let args = args
+        .strip_prefix("\r\n")
+        .or_else(|| args.strip_prefix('\n'))
+        .unwrap_or(args);
     Some(match Command::from_name(name) {
         Some(c) => Parsed::Known(c, args.trim_end().to_string()),
         None => Parsed::Unknown(name.to_string()),
@@ -267,9 +268,7 @@ pub fn parse_pledge(text: &str) -> Result<Vec<PledgeLine>, PledgeError> {
             line: n,
             text: line.to_string(),
         };
-        let (name, date) = line
-            .rsplit_once(char::is_whitespace)
-            .ok_or_else(shape)?;
+        let (name, date) = line.rsplit_once(char::is_whitespace).ok_or_else(shape)?;
         let name = name.trim().trim_end_matches([':', '：']).trim();
         if name.is_empty() {
             return Err(shape());
@@ -305,17 +304,26 @@ mod tests {
     #[test]
     fn reads_commands_as_telegram_sends_them() {
         let p = |t| parse_command(t, "duban_bot");
-        assert_eq!(p("/help"), Some(Parsed::Known(Command::Help, String::new())));
+        assert_eq!(
+            p("/help"),
+            Some(Parsed::Known(Command::Help, String::new()))
+        );
         assert_eq!(
             p("/newproject@Duban_Bot P1 新能源 项目"),
             Some(Parsed::Known(Command::NewProject, "P1 新能源 项目".into()))
         );
         assert_eq!(
             p("/pledge\n开工 2026-12-01\n竣工 2027-06-30"),
-            Some(Parsed::Known(Command::Pledge, "开工 2026-12-01\n竣工 2027-06-30".into()))
+            Some(Parsed::Known(
+                Command::Pledge,
+                "开工 2026-12-01\n竣工 2027-06-30".into()
+            ))
         );
         assert_eq!(p("/help@other_bot"), Some(Parsed::OtherBot));
-        assert_eq!(p("/frobnicate x"), Some(Parsed::Unknown("frobnicate".into())));
+        assert_eq!(
+            p("/frobnicate x"),
+            Some(Parsed::Unknown("frobnicate".into()))
+        );
         assert_eq!(p("hello"), None);
         assert_eq!(p("/"), None);
     }
@@ -323,23 +331,75 @@ mod tests {
     #[test]
     fn the_command_table_of_the_spec() {
         let stranger = Roles::default();
-        let admin = Roles { admin: true, ..Default::default() };
-        let liaison = Roles { liaison_here: true, liaison_anywhere: true, ..Default::default() };
-        let other_liaison = Roles { liaison_anywhere: true, ..Default::default() };
-        assert_eq!(authorize(Command::Pledge, stranger, Place::ProjectGroup), Err(Refusal::LiaisonOnly));
-        assert_eq!(authorize(Command::Pledge, other_liaison, Place::ProjectGroup), Err(Refusal::LiaisonOnly));
-        assert_eq!(authorize(Command::Pledge, liaison, Place::ProjectGroup), Ok(()));
-        assert_eq!(authorize(Command::Pledge, admin, Place::Private), Err(Refusal::ProjectGroupOnly));
-        assert_eq!(authorize(Command::Report, stranger, Place::ProjectGroup), Ok(()));
-        assert_eq!(authorize(Command::Report, admin, Place::Group), Err(Refusal::ProjectGroupOnly));
-        assert_eq!(authorize(Command::NewProject, other_liaison, Place::Group), Ok(()));
-        assert_eq!(authorize(Command::NewProject, admin, Place::Private), Err(Refusal::GroupOnly));
-        assert_eq!(authorize(Command::Subscribe, liaison, Place::Group), Err(Refusal::AdminOnly));
-        assert_eq!(authorize(Command::Status, stranger, Place::Leadership), Ok(()));
-        assert_eq!(authorize(Command::Status, stranger, Place::Private), Err(Refusal::NotHere));
-        assert_eq!(authorize(Command::Overdue, stranger, Place::Leadership), Ok(()));
-        assert_eq!(authorize(Command::Overdue, stranger, Place::ProjectGroup), Err(Refusal::LiaisonOnly));
-        assert_eq!(authorize(Command::Resolve, other_liaison, Place::Private), Ok(()));
+        let admin = Roles {
+            admin: true,
+            ..Default::default()
+        };
+        let liaison = Roles {
+            liaison_here: true,
+            liaison_anywhere: true,
+            ..Default::default()
+        };
+        let other_liaison = Roles {
+            liaison_anywhere: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            authorize(Command::Pledge, stranger, Place::ProjectGroup),
+            Err(Refusal::LiaisonOnly)
+        );
+        assert_eq!(
+            authorize(Command::Pledge, other_liaison, Place::ProjectGroup),
+            Err(Refusal::LiaisonOnly)
+        );
+        assert_eq!(
+            authorize(Command::Pledge, liaison, Place::ProjectGroup),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Command::Pledge, admin, Place::Private),
+            Err(Refusal::ProjectGroupOnly)
+        );
+        assert_eq!(
+            authorize(Command::Report, stranger, Place::ProjectGroup),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Command::Report, admin, Place::Group),
+            Err(Refusal::ProjectGroupOnly)
+        );
+        assert_eq!(
+            authorize(Command::NewProject, other_liaison, Place::Group),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Command::NewProject, admin, Place::Private),
+            Err(Refusal::GroupOnly)
+        );
+        assert_eq!(
+            authorize(Command::Subscribe, liaison, Place::Group),
+            Err(Refusal::AdminOnly)
+        );
+        assert_eq!(
+            authorize(Command::Status, stranger, Place::Leadership),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Command::Status, stranger, Place::Private),
+            Err(Refusal::NotHere)
+        );
+        assert_eq!(
+            authorize(Command::Overdue, stranger, Place::Leadership),
+            Ok(())
+        );
+        assert_eq!(
+            authorize(Command::Overdue, stranger, Place::ProjectGroup),
+            Err(Refusal::LiaisonOnly)
+        );
+        assert_eq!(
+            authorize(Command::Resolve, other_liaison, Place::Private),
+            Ok(())
+        );
     }
 
     #[test]
@@ -347,7 +407,13 @@ mod tests {
         let member = available(Roles::default(), Place::ProjectGroup);
         assert!(member.contains(&Command::Report));
         assert!(!member.contains(&Command::Pledge));
-        let admin = available(Roles { admin: true, ..Default::default() }, Place::ProjectGroup);
+        let admin = available(
+            Roles {
+                admin: true,
+                ..Default::default()
+            },
+            Place::ProjectGroup,
+        );
         assert!(admin.contains(&Command::Pledge) && admin.contains(&Command::Subscribe));
     }
 
@@ -357,9 +423,18 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert_eq!(p[1].name, "主体 封顶");
         assert_eq!(p[1].line, 3);
-        assert!(matches!(parse_pledge("开工"), Err(PledgeError::Shape { line: 1, .. })));
-        assert!(matches!(parse_pledge("开工 2026-13-01"), Err(PledgeError::Date { .. })));
-        assert!(matches!(parse_pledge("a 2026-01-01\na 2026-02-01"), Err(PledgeError::Duplicate { line: 2, .. })));
+        assert!(matches!(
+            parse_pledge("开工"),
+            Err(PledgeError::Shape { line: 1, .. })
+        ));
+        assert!(matches!(
+            parse_pledge("开工 2026-13-01"),
+            Err(PledgeError::Date { .. })
+        ));
+        assert!(matches!(
+            parse_pledge("a 2026-01-01\na 2026-02-01"),
+            Err(PledgeError::Duplicate { line: 2, .. })
+        ));
         assert_eq!(parse_pledge(" \n"), Err(PledgeError::Empty));
     }
 

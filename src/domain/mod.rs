@@ -1,7 +1,9 @@
 //! Pure rules of the portfolio: no I/O, no clock; every function takes `now`
 //! and plain values and returns a decision or a text.
 
+pub mod analysis;
 pub mod bulletin;
+pub mod calendar;
 pub mod commands;
 pub mod import;
 pub mod lang;
@@ -11,6 +13,7 @@ pub mod outgoing;
 pub mod overview;
 pub mod ranking;
 pub mod report;
+pub mod rhythm;
 pub mod schedule;
 pub mod status;
 pub mod text;

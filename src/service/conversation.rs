@@ -208,7 +208,10 @@ async fn on_message(tx: &mut Conn, env: &Env<'_>, msg: IncomingMessage, now: Dat
         && reply.from_bot
         && here.place == Place::ProjectGroup
     {
-        let key = (here.chat.external_id.clone(), here.person.external_id.clone());
+        let key = (
+            here.chat.external_id.clone(),
+            here.person.external_id.clone(),
+        );
         if let Some(d) = dialogues::get_for(tx, &key.0, &key.1).await? {
             return dialogue_answer(tx, env, &here, d, now).await;
         }
@@ -263,8 +266,16 @@ async fn run_command(
             Ok(here.say("subscribe.done", &[]))
         }
         Command::Cancel => {
-            let ended = dialogues::end(tx, &here.chat.external_id, &here.person.external_id).await?;
-            Ok(here.say(if ended { "cancel.done" } else { "cancel.nothing" }, &[]))
+            let ended =
+                dialogues::end(tx, &here.chat.external_id, &here.person.external_id).await?;
+            Ok(here.say(
+                if ended {
+                    "cancel.done"
+                } else {
+                    "cancel.nothing"
+                },
+                &[],
+            ))
         }
     }
 }
@@ -339,7 +350,11 @@ async fn bind(tx: &mut Conn, here: &Here, args: &str) -> Out {
         return Ok(here.say("bind.no_project", &[("code", code.to_string())]));
     };
     if here.project.as_ref().is_some_and(|p| p.id != project.id) && !here.roles.admin {
-        let current = here.project.as_ref().map(|p| p.code.clone()).unwrap_or_default();
+        let current = here
+            .project
+            .as_ref()
+            .map(|p| p.code.clone())
+            .unwrap_or_default();
         return Ok(here.say("newproject.already_bound", &[("code", current)]));
     }
     chats::bind(tx, here.chat.id, project.id).await?;
@@ -373,7 +388,9 @@ async fn pledge(tx: &mut Conn, here: &Here, args: &str, now: DateTime<Utc>) -> O
                 "report.error.line",
                 &[("line", line.to_string()), ("text", text), ("why", why)],
             );
-            return Ok(vec![here.reply(format!("{head}\n{}", t(here.lang, "pledge.usage", &[])))]);
+            return Ok(vec![
+                here.reply(format!("{head}\n{}", t(here.lang, "pledge.usage", &[]))),
+            ]);
         }
     };
     let existing = milestones::of_project(tx, project.id).await?;
@@ -439,7 +456,11 @@ async fn submit_report(
     };
     let by = format!("{}:{}", PLATFORM, here.person.external_id);
     match reports::submit_with(tx, env.settings, &project.code, text, &by, now).await {
-        Ok(echo) => Ok(vec![here.reply(report_echo(&echo, here.lang, env.settings.timezone))]),
+        Ok(echo) => Ok(vec![here.reply(report_echo(
+            &echo,
+            here.lang,
+            env.settings.timezone,
+        ))]),
         Err(reports::SubmitError::Report(e)) => Ok(vec![here.reply(report_error(&e, here.lang))]),
         Err(reports::SubmitError::Store(e)) => Err(e),
         Err(reports::SubmitError::UnknownProject(_) | reports::SubmitError::Archived(_)) => {
@@ -466,7 +487,14 @@ async fn report_command(
         step: 0,
         answers: String::new(),
     };
-    dialogues::save(tx, &here.chat.external_id, &here.person.external_id, &d, now).await?;
+    dialogues::save(
+        tx,
+        &here.chat.external_id,
+        &here.person.external_id,
+        &d,
+        now,
+    )
+    .await?;
     let intro = t(
         here.lang,
         "dialogue.start",
@@ -503,7 +531,9 @@ async fn dialogue_answer(
     mut d: dialogues::Dialogue,
     now: DateTime<Utc>,
 ) -> Out {
-    let step = usize::try_from(d.step).unwrap_or(0).min(Field::ALL.len() - 1);
+    let step = usize::try_from(d.step)
+        .unwrap_or(0)
+        .min(Field::ALL.len() - 1);
     let field = Field::ALL[step];
     let answer = here.msg.text.trim();
     if !is_skip(answer) {
@@ -516,7 +546,11 @@ async fn dialogue_answer(
             Err(e) if e.kind != ReportErrorKind::NoFields => {
                 let why = report_error(&e, here.lang);
                 let first = why.lines().next().unwrap_or_default().to_string();
-                return Ok(vec![ask(here, step, Some(t(here.lang, "dialogue.bad_answer", &[("why", first)])))]);
+                return Ok(vec![ask(
+                    here,
+                    step,
+                    Some(t(here.lang, "dialogue.bad_answer", &[("why", first)])),
+                )]);
             }
             Err(_) => {}
         }
@@ -524,7 +558,14 @@ async fn dialogue_answer(
     let next = step + 1;
     if next < Field::ALL.len() {
         d.step = next as i64;
-        dialogues::save(tx, &here.chat.external_id, &here.person.external_id, &d, now).await?;
+        dialogues::save(
+            tx,
+            &here.chat.external_id,
+            &here.person.external_id,
+            &d,
+            now,
+        )
+        .await?;
         return Ok(vec![ask(here, next, None)]);
     }
     dialogues::end(tx, &here.chat.external_id, &here.person.external_id).await?;
@@ -559,15 +600,21 @@ async fn done(tx: &mut Conn, env: &Env<'_>, here: &Here, args: &str, now: DateTi
     }
     let today = local_date(now, env.settings.timezone);
     let (name, date) = match args.rsplit_once(char::is_whitespace) {
-        Some((name, last)) if last.starts_with(|c: char| c.is_ascii_digit()) => match parse_date(last) {
-            Ok(d) => (name.trim(), d),
-            Err(e) => return Ok(vec![here.reply(date_error(&e, here.lang))]),
-        },
+        Some((name, last)) if last.starts_with(|c: char| c.is_ascii_digit()) => {
+            match parse_date(last) {
+                Ok(d) => (name.trim(), d),
+                Err(e) => return Ok(vec![here.reply(date_error(&e, here.lang))]),
+            }
+        }
         _ => (args, today),
     };
     let ms = milestones::of_project(tx, project.id).await?;
     let Some(m) = find_milestone(&ms, name) else {
-        let known = ms.iter().map(|m| m.name.clone()).collect::<Vec<_>>().join("、");
+        let known = ms
+            .iter()
+            .map(|m| m.name.clone())
+            .collect::<Vec<_>>()
+            .join("、");
         return Ok(here.say(
             "done.unknown",
             &[("name", name.to_string()), ("known", known)],
@@ -578,7 +625,11 @@ async fn done(tx: &mut Conn, env: &Env<'_>, here: &Here, args: &str, now: DateTi
     }
     milestones::set_actual(tx, m.id, date, now).await?;
     let late = (date - m.pledged).num_days();
-    let key = if late > 0 { "done.recorded_late" } else { "done.recorded" };
+    let key = if late > 0 {
+        "done.recorded_late"
+    } else {
+        "done.recorded"
+    };
     Ok(here.say(
         key,
         &[
@@ -639,8 +690,14 @@ async fn status(tx: &mut Conn, env: &Env<'_>, here: &Here, now: DateTime<Utc>) -
     let text = match (&here.project, here.place) {
         (Some(p), Place::ProjectGroup) => {
             match portfolio::project_with(tx, settings, &p.code, now).await? {
-                Some((snap, latest)) => render_project(&snap, latest.as_ref(), now, tz, policy, here.lang),
-                None => t(here.lang, "status.unknown_project", &[("code", p.code.clone())]),
+                Some((snap, latest)) => {
+                    render_project(&snap, latest.as_ref(), now, tz, policy, here.lang)
+                }
+                None => t(
+                    here.lang,
+                    "status.unknown_project",
+                    &[("code", p.code.clone())],
+                ),
             }
         }
         _ => {
@@ -677,7 +734,10 @@ async fn overdue(tx: &mut Conn, env: &Env<'_>, here: &Here, now: DateTime<Utc>) 
         )
     };
     if b.overdue.is_empty() && b.at_risk.is_empty() {
-        return Ok(here.say("overdue.none", &[("window", settings.warning_days.to_string())]));
+        return Ok(here.say(
+            "overdue.none",
+            &[("window", settings.warning_days.to_string())],
+        ));
     }
     let mut out = vec![t(
         lang,
@@ -695,9 +755,17 @@ async fn set_role(tx: &mut Conn, here: &Here, role: Role) -> Out {
     let Some(project) = &here.project else {
         return Ok(refuse(here, Refusal::ProjectGroupOnly));
     };
-    let target = here.msg.reply_to.as_ref().filter(|r| !r.from_bot).and_then(|r| r.sender.clone());
+    let target = here
+        .msg
+        .reply_to
+        .as_ref()
+        .filter(|r| !r.from_bot)
+        .and_then(|r| r.sender.clone());
     let Some(target) = target else {
-        return Ok(here.say("setrole.usage", &[("command", format!("/set{}", role.code()))]));
+        return Ok(here.say(
+            "setrole.usage",
+            &[("command", format!("/set{}", role.code()))],
+        ));
     };
     let person = people::upsert(
         tx,
@@ -714,18 +782,39 @@ async fn set_role(tx: &mut Conn, here: &Here, role: Role) -> Out {
     };
     Ok(here.say(
         key,
-        &[("name", person.display_name), ("code", project.code.clone())],
+        &[
+            ("name", person.display_name),
+            ("code", project.code.clone()),
+        ],
     ))
 }
 
 async fn on_added(tx: &mut Conn, env: &Env<'_>, chat: ChatInfo, by: Sender) -> Out {
-    let row = chats::upsert(tx, PLATFORM, &chat.external_id, chat.kind.code(), &chat.title).await?;
-    people::upsert(tx, PLATFORM, &by.external_id, &by.display_name, by.username.as_deref()).await?;
+    let row = chats::upsert(
+        tx,
+        PLATFORM,
+        &chat.external_id,
+        chat.kind.code(),
+        &chat.title,
+    )
+    .await?;
+    people::upsert(
+        tx,
+        PLATFORM,
+        &by.external_id,
+        &by.display_name,
+        by.username.as_deref(),
+    )
+    .await?;
     chats::set_active(tx, row.id, true).await?;
     let lang = lang_of(&row, env.settings);
     let text = match row.project_id {
         Some(id) => match projects::by_id(tx, id).await? {
-            Some(p) => t(lang, "group.welcome_back", &[("code", p.code), ("name", p.name)]),
+            Some(p) => t(
+                lang,
+                "group.welcome_back",
+                &[("code", p.code), ("name", p.name)],
+            ),
             None => t(lang, "group.welcome", &[]),
         },
         None => t(lang, "group.welcome", &[]),

@@ -33,7 +33,7 @@ pub async fn submit(
     now: DateTime<Utc>,
 ) -> Result<ReportEcho, SubmitError> {
     let mut tx = store.begin().await?;
-    let echo = submit_with(&mut *tx, settings, code, text, submitted_by, now).await?;
+    let echo = submit_with(&mut tx, settings, code, text, submitted_by, now).await?;
     tx.commit().await.map_err(StoreError::from)?;
     Ok(echo)
 }

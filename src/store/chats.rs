@@ -49,7 +49,11 @@ pub async fn upsert(
     chat(&row)
 }
 
-pub async fn by_external(conn: &mut Conn, platform: &str, external_id: &str) -> Result<Option<Chat>> {
+pub async fn by_external(
+    conn: &mut Conn,
+    platform: &str,
+    external_id: &str,
+) -> Result<Option<Chat>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         columns!(),
@@ -92,7 +96,12 @@ pub async fn set_leadership(conn: &mut Conn, chat_id: i64, on: bool) -> Result<(
 /// A group became a supergroup with a new id: the chat keeps its binding
 /// under the new id. If the new id was already seen, the old row's binding
 /// moves there and the old row retires.
-pub async fn migrate(conn: &mut Conn, platform: &str, old_id: &str, new_id: &str) -> Result<Option<Chat>> {
+pub async fn migrate(
+    conn: &mut Conn,
+    platform: &str,
+    old_id: &str,
+    new_id: &str,
+) -> Result<Option<Chat>> {
     let Some(old) = by_external(conn, platform, old_id).await? else {
         return Ok(None);
     };
@@ -114,10 +123,12 @@ pub async fn migrate(conn: &mut Conn, platform: &str, old_id: &str, new_id: &str
             .bind(new.id)
             .execute(&mut *conn)
             .await?;
-            sqlx::query("UPDATE chats SET project_id = NULL, is_leadership = 0, active = 0 WHERE id = $1")
-                .bind(old.id)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE chats SET project_id = NULL, is_leadership = 0, active = 0 WHERE id = $1",
+            )
+            .bind(old.id)
+            .execute(&mut *conn)
+            .await?;
         }
     }
     by_external(conn, platform, new_id).await
@@ -134,4 +145,14 @@ pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Chat>> {
     .fetch_all(&mut *conn)
     .await?;
     rows.iter().map(chat).collect()
+}
+
+/// External ids of the active chats subscribed to bulletins.
+pub async fn leadership(conn: &mut Conn, platform: &str) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT external_id FROM chats WHERE platform = $1 AND is_leadership = 1 AND active = 1 ORDER BY id",
+    )
+    .bind(platform)
+    .fetch_all(&mut *conn)
+    .await?)
 }

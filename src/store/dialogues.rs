@@ -12,7 +12,11 @@ pub struct Dialogue {
     pub answers: String,
 }
 
-pub async fn get_for(conn: &mut Conn, chat_key: &str, person_key: &str) -> Result<Option<Dialogue>> {
+pub async fn get_for(
+    conn: &mut Conn,
+    chat_key: &str,
+    person_key: &str,
+) -> Result<Option<Dialogue>> {
     let row = sqlx::query(
         "SELECT project_id, step, answers FROM dialogues WHERE chat_key = $1 AND person_key = $2",
     )

@@ -20,9 +20,10 @@ pub async fn store(conn: &mut Conn, update_id: i64, raw: &str, now: DateTime<Utc
 
 /// Updates stored but never handled, oldest first (a crash left them).
 pub async fn unhandled(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
-    let rows = sqlx::query("SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id")
-        .fetch_all(&mut *conn)
-        .await?;
+    let rows =
+        sqlx::query("SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id")
+            .fetch_all(&mut *conn)
+            .await?;
     rows.iter()
         .map(|r| Ok((get(r, "update_id")?, get(r, "raw")?)))
         .collect()
@@ -49,7 +50,12 @@ pub async fn max_update_id(conn: &mut Conn) -> Result<Option<i64>> {
 
 /// Claims the update for handling inside the caller's transaction: false
 /// when it was handled already (a redelivery or a second worker).
-pub async fn claim(conn: &mut Conn, update_id: i64, replies: &str, now: DateTime<Utc>) -> Result<bool> {
+pub async fn claim(
+    conn: &mut Conn,
+    update_id: i64,
+    replies: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE inbox SET handled_at = $1, replies = $2 WHERE update_id = $3 AND handled_at IS NULL",
     )
@@ -62,10 +68,11 @@ pub async fn claim(conn: &mut Conn, update_id: i64, replies: &str, now: DateTime
 }
 
 pub async fn is_handled(conn: &mut Conn, update_id: i64) -> Result<bool> {
-    let handled: Option<Option<i64>> = sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = $1")
-        .bind(update_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let handled: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = $1")
+            .bind(update_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(matches!(handled, Some(Some(_))))
 }
 

@@ -1,7 +1,190 @@
-//! The ledger of scheduled outgoing messages: claimed before sending,
-//! completed with the platform's message id after.
+//! The ledger of scheduled outgoing messages (DESIGN rule 3): a message is
+//! claimed as `(job, period, chat)` before it is sent and completed with the
+//! platform's message id after. A claim that exists is never sent again; one
+//! left unsent (a crash between claim and send) is taken over once, when its
+//! lease has run out. With several processes on one PostgreSQL the unique
+//! claim is the lock.
 
-use super::{Conn, Result};
+use chrono::{DateTime, Duration, Utc};
+
+use super::{Conn, Result, from_ts, get, ts};
+
+/// How long a claim is left to its holder before another may take it over.
+pub const LEASE: Duration = Duration::minutes(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Ours to send; `retry` when taking over an unsent stale claim.
+    Mine { id: i64, retry: bool },
+    /// Sent already.
+    Sent,
+    /// Held by someone else (still within its lease), or already retried.
+    Taken,
+}
+
+pub struct NewClaim<'a> {
+    pub job: &'a str,
+    pub period: &'a str,
+    pub chat_key: &'a str,
+    pub payload: &'a str,
+    pub owner: &'a str,
+    pub late: bool,
+}
+
+pub async fn claim(conn: &mut Conn, c: &NewClaim<'_>, now: DateTime<Utc>) -> Result<Claim> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO outbox (job, period, chat_key, claimed_at, attempts, late, owner, payload) \
+         VALUES ($1, $2, $3, $4, 1, $5, $6, $7) ON CONFLICT (job, period, chat_key) DO NOTHING RETURNING id",
+    )
+    .bind(c.job)
+    .bind(c.period)
+    .bind(c.chat_key)
+    .bind(ts(now))
+    .bind(i64::from(c.late))
+    .bind(c.owner)
+    .bind(c.payload)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(id) = id {
+        return Ok(Claim::Mine { id, retry: false });
+    }
+    let row = sqlx::query(
+        "SELECT id, sent_at, attempts, claimed_at FROM outbox WHERE job = $1 AND period = $2 AND chat_key = $3",
+    )
+    .bind(c.job)
+    .bind(c.period)
+    .bind(c.chat_key)
+    .fetch_one(&mut *conn)
+    .await?;
+    let id: i64 = get(&row, "id")?;
+    if get::<Option<i64>>(&row, "sent_at")?.is_some() {
+        return Ok(Claim::Sent);
+    }
+    take_over(
+        conn,
+        id,
+        get(&row, "attempts")?,
+        from_ts(get(&row, "claimed_at")?)?,
+        c.owner,
+        now,
+    )
+    .await
+}
+
+/// Takes over an unsent claim whose lease ran out, once.
+async fn take_over(
+    conn: &mut Conn,
+    id: i64,
+    attempts: i64,
+    claimed_at: DateTime<Utc>,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<Claim> {
+    if attempts >= 2 || claimed_at + LEASE > now {
+        return Ok(Claim::Taken);
+    }
+    let done = sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, claimed_at = $1, owner = $2, late = 1 \
+         WHERE id = $3 AND attempts = $4 AND sent_at IS NULL",
+    )
+    .bind(ts(now))
+    .bind(owner)
+    .bind(id)
+    .bind(attempts)
+    .execute(&mut *conn)
+    .await?;
+    Ok(if done.rows_affected() == 1 {
+        Claim::Mine { id, retry: true }
+    } else {
+        Claim::Taken
+    })
+}
+
+/// Records the message id of a sent claim (and how it went, e.g. via a
+/// group mention instead of a private message).
+pub async fn complete(
+    conn: &mut Conn,
+    id: i64,
+    message_id: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query("UPDATE outbox SET sent_at = $1, message_id = $2, note = $3 WHERE id = $4")
+        .bind(ts(now))
+        .bind(message_id)
+        .bind(note)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Records why a claim could not be sent; it stays unsent.
+pub async fn note_failure(conn: &mut Conn, id: i64, note: &str) -> Result<()> {
+    sqlx::query("UPDATE outbox SET note = $1 WHERE id = $2")
+        .bind(note)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    pub id: i64,
+    pub job: String,
+    pub period: String,
+    pub chat_key: String,
+    pub payload: String,
+}
+
+/// Unsent claims another run may take over now (their lease is over and
+/// they have not been retried yet).
+pub async fn stale(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Stale>> {
+    let rows = sqlx::query(
+        "SELECT id, job, period, chat_key, payload FROM outbox \
+         WHERE sent_at IS NULL AND attempts < 2 AND claimed_at <= $1 ORDER BY id",
+    )
+    .bind(ts(now - LEASE))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Stale {
+                id: get(r, "id")?,
+                job: get(r, "job")?,
+                period: get(r, "period")?,
+                chat_key: get(r, "chat_key")?,
+                payload: get(r, "payload")?,
+            })
+        })
+        .collect()
+}
+
+/// Takes over a stale claim found by [`stale`].
+pub async fn take_stale(
+    conn: &mut Conn,
+    s: &Stale,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<Claim> {
+    let row = sqlx::query("SELECT attempts, claimed_at, sent_at FROM outbox WHERE id = $1")
+        .bind(s.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if get::<Option<i64>>(&row, "sent_at")?.is_some() {
+        return Ok(Claim::Sent);
+    }
+    take_over(
+        conn,
+        s.id,
+        get(&row, "attempts")?,
+        from_ts(get(&row, "claimed_at")?)?,
+        owner,
+        now,
+    )
+    .await
+}
 
 /// Whether `message_id` in `chat_key` is a weekly prompt the bot posted.
 pub async fn is_prompt(conn: &mut Conn, chat_key: &str, message_id: i64) -> Result<bool> {
@@ -13,4 +196,59 @@ pub async fn is_prompt(conn: &mut Conn, chat_key: &str, message_id: i64) -> Resu
     .fetch_optional(&mut *conn)
     .await?;
     Ok(found.is_some())
+}
+
+/// Every ledger row of a job and period: (chat, sent, late, attempts, note).
+pub async fn of_period(
+    conn: &mut Conn,
+    job: &str,
+    period: &str,
+) -> Result<Vec<(String, bool, bool, i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT chat_key, sent_at, late, attempts, note FROM outbox WHERE job = $1 AND period = $2 ORDER BY chat_key",
+    )
+    .bind(job)
+    .bind(period)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                get(r, "chat_key")?,
+                get::<Option<i64>>(r, "sent_at")?.is_some(),
+                get::<i64>(r, "late")? != 0,
+                get(r, "attempts")?,
+                get(r, "note")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn last_fire(conn: &mut Conn, job: &str) -> Result<Option<DateTime<Utc>>> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT last_fire FROM job_runs WHERE job = $1")
+        .bind(job)
+        .fetch_optional(&mut *conn)
+        .await?;
+    v.map(from_ts).transpose()
+}
+
+/// Moves the job's last dealt-with fire forward (never back: two processes
+/// may both record it).
+pub async fn set_last_fire(
+    conn: &mut Conn,
+    job: &str,
+    fire: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO job_runs (job, last_fire, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (job) DO UPDATE SET last_fire = excluded.last_fire, updated_at = excluded.updated_at \
+         WHERE job_runs.last_fire < excluded.last_fire",
+    )
+    .bind(job)
+    .bind(ts(fire))
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

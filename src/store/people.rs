@@ -53,7 +53,11 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
     row.as_ref().map(person).transpose()
 }
 
-pub async fn by_external(conn: &mut Conn, platform: &str, external_id: &str) -> Result<Option<Person>> {
+pub async fn by_external(
+    conn: &mut Conn,
+    platform: &str,
+    external_id: &str,
+) -> Result<Option<Person>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         columns!(),
@@ -76,7 +80,12 @@ pub async fn set_can_dm(conn: &mut Conn, person_id: i64, can: bool) -> Result<()
 }
 
 /// Adds a role; true when it is new.
-pub async fn add_role(conn: &mut Conn, project_id: i64, person_id: i64, role: Role) -> Result<bool> {
+pub async fn add_role(
+    conn: &mut Conn,
+    project_id: i64,
+    person_id: i64,
+    role: Role,
+) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO project_roles (project_id, person_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )

@@ -128,10 +128,14 @@ pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Problem>
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Problem>> {
-    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM problems WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM problems WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(problem).transpose()
 }
 

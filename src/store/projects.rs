@@ -47,10 +47,14 @@ pub async fn by_code(conn: &mut Conn, code: &str) -> Result<Option<Project>> {
 }
 
 pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Project>> {
-    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM projects WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM projects WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
     row.as_ref().map(project).transpose()
 }
 

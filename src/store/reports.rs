@@ -157,3 +157,15 @@ pub async fn history(conn: &mut Conn, project_id: i64, week: ReportingWeek) -> R
     .await?;
     rows.iter().map(report).collect()
 }
+
+/// Every report in force, of every week (for period analyses).
+pub async fn current_all(conn: &mut Conn) -> Result<Vec<Report>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM reports WHERE current = 1"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(report).collect()
+}

@@ -1,0 +1,290 @@
+//! The monthly analysis (月分析) and quarterly review (季通报): a period's
+//! investment, milestones kept and missed, start rate, problems and ranking.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::bulletin::{Policy, ProjectRef, ProjectSnapshot, RankLine};
+use super::lang::Lang;
+use super::model::Report;
+use super::money::format_money_short;
+use super::outgoing::escape_html;
+use super::ranking::{bottom, performance};
+use super::text::{fmt_local, t};
+
+/// The name of the start milestone, whose completion makes the start rate.
+pub const START_MILESTONE: &str = "开工";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Analysis {
+    pub period: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub as_of: DateTime<Utc>,
+    pub project_count: usize,
+    pub planned_total: i64,
+    /// Investment reported for weeks beginning in the period.
+    pub invested_in_period: i64,
+    /// Latest cumulative investment each project reported, summed.
+    pub invested_cumulative: i64,
+    /// Milestones pledged for the period.
+    pub due: usize,
+    pub on_time: usize,
+    pub late: usize,
+    /// Due in the period and not done by its end.
+    pub missed: usize,
+    /// Projects with a start milestone pledged by the period's end, and how
+    /// many of them have started.
+    pub start_pledged: usize,
+    pub started: usize,
+    pub problems_opened: usize,
+    pub problems_closed: usize,
+    pub bottom: Vec<RankLine>,
+}
+
+fn percent(n: usize, of: usize) -> String {
+    (n * 100 + of / 2)
+        .checked_div(of)
+        .map_or_else(|| "-".into(), |p| format!("{p}%"))
+}
+
+/// The dates `period` (`2026-11` or `2026-Q4`) spans.
+pub fn period_dates(period: &str) -> Option<(NaiveDate, NaiveDate)> {
+    let (y, rest) = period.split_once('-')?;
+    let year: i32 = y.parse().ok()?;
+    let (first_month, months) = match rest.strip_prefix('Q') {
+        Some(q) => (
+            q.parse::<u32>().ok().filter(|q| (1..=4).contains(q))? * 3 - 2,
+            3,
+        ),
+        None => (
+            rest.parse::<u32>().ok().filter(|m| (1..=12).contains(m))?,
+            1,
+        ),
+    };
+    let from = NaiveDate::from_ymd_opt(year, first_month, 1)?;
+    let next = if first_month + months > 12 {
+        NaiveDate::from_ymd_opt(year + 1, first_month + months - 12, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, first_month + months, 1)?
+    };
+    Some((from, next - Duration::days(1)))
+}
+
+/// Composes the analysis of `period`; `reports` are the reports in force of
+/// every week, at least those up to the period's end.
+pub fn compose_analysis(
+    period: &str,
+    snaps: &[ProjectSnapshot],
+    reports: &[Report],
+    now: DateTime<Utc>,
+    tz: Tz,
+    policy: Policy,
+) -> Option<Analysis> {
+    let (from, to) = period_dates(period)?;
+    let in_period = |d: NaiveDate| d >= from && d <= to;
+    let mut a = Analysis {
+        period: period.to_string(),
+        from,
+        to,
+        as_of: now,
+        project_count: snaps.len(),
+        planned_total: snaps.iter().map(|s| s.project.investment).sum(),
+        invested_in_period: 0,
+        invested_cumulative: 0,
+        due: 0,
+        on_time: 0,
+        late: 0,
+        missed: 0,
+        start_pledged: 0,
+        started: 0,
+        problems_opened: 0,
+        problems_closed: 0,
+        bottom: Vec::new(),
+    };
+    for s in snaps {
+        let mine = reports.iter().filter(|r| r.project_id == s.project.id);
+        a.invested_in_period += mine
+            .clone()
+            .filter(|r| in_period(r.week.monday()))
+            .filter_map(|r| r.invested_week)
+            .sum::<i64>();
+        a.invested_cumulative += mine
+            .filter(|r| r.week.monday() <= to)
+            .max_by_key(|r| r.week)
+            .and_then(|r| r.invested_total)
+            .unwrap_or(0);
+        for m in s.milestones.iter().filter(|m| in_period(m.pledged)) {
+            a.due += 1;
+            match m.actual.filter(|d| *d <= to) {
+                Some(d) if d <= m.pledged => a.on_time += 1,
+                Some(_) => a.late += 1,
+                None => a.missed += 1,
+            }
+        }
+        if let Some(start) = s
+            .milestones
+            .iter()
+            .find(|m| m.name == START_MILESTONE && m.pledged <= to)
+        {
+            a.start_pledged += 1;
+            a.started += usize::from(start.actual.is_some_and(|d| d <= to));
+        }
+        let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+        a.problems_opened += s
+            .problems
+            .iter()
+            .filter(|p| in_period(local(p.raised_at)))
+            .count();
+        a.problems_closed += s
+            .problems
+            .iter()
+            .filter(|p| p.resolved_at.is_some_and(|r| in_period(local(r))))
+            .count();
+    }
+    let ranked: Vec<_> = snaps
+        .iter()
+        .filter_map(|s| {
+            performance(&s.milestones, to)
+                .map(|p| ((s.project.code.clone(), s.project.name.clone()), p))
+        })
+        .collect();
+    a.bottom = bottom(&ranked, policy.bottom_count)
+        .into_iter()
+        .map(|((code, name), performance)| RankLine {
+            project: ProjectRef { code, name },
+            performance,
+        })
+        .collect();
+    Some(a)
+}
+
+/// The analysis as posted (HTML, values escaped).
+pub fn render_analysis(a: &Analysis, quarterly: bool, lang: Lang, tz: Tz, late: bool) -> String {
+    let title_key = if quarterly {
+        "analysis.title_quarter"
+    } else {
+        "analysis.title_month"
+    };
+    let mut out = Vec::new();
+    if late {
+        out.push(escape_html(&t(lang, "rhythm.late", &[])));
+    }
+    out.push(format!(
+        "<b>{}</b>",
+        escape_html(&t(
+            lang,
+            title_key,
+            &[
+                ("period", a.period.clone()),
+                ("from", a.from.to_string()),
+                ("to", a.to.to_string()),
+            ],
+        ))
+    ));
+    out.push(escape_html(&t(
+        lang,
+        "bulletin.as_of",
+        &[("time", fmt_local(a.as_of, tz))],
+    )));
+    let lines: [(&str, Vec<(&str, String)>); 4] = [
+        (
+            "analysis.investment",
+            vec![
+                ("period", format_money_short(a.invested_in_period, lang)),
+                (
+                    "cumulative",
+                    format_money_short(a.invested_cumulative, lang),
+                ),
+                ("planned", format_money_short(a.planned_total, lang)),
+                ("rate", percent_i64(a.invested_cumulative, a.planned_total)),
+            ],
+        ),
+        (
+            "analysis.milestones",
+            vec![
+                ("due", a.due.to_string()),
+                ("on_time", a.on_time.to_string()),
+                ("late", a.late.to_string()),
+                ("missed", a.missed.to_string()),
+                ("rate", percent(a.on_time, a.due)),
+            ],
+        ),
+        (
+            "analysis.start_rate",
+            vec![
+                ("started", a.started.to_string()),
+                ("pledged", a.start_pledged.to_string()),
+                ("rate", percent(a.started, a.start_pledged)),
+            ],
+        ),
+        (
+            "analysis.problems",
+            vec![
+                ("opened", a.problems_opened.to_string()),
+                ("closed", a.problems_closed.to_string()),
+            ],
+        ),
+    ];
+    for (key, args) in lines {
+        out.push(escape_html(&t(lang, key, &args)));
+    }
+    out.push(escape_html(&t(lang, "analysis.bottom", &[])));
+    if a.bottom.is_empty() {
+        out.push(format!("  {}", escape_html(&t(lang, "bulletin.none", &[]))));
+    }
+    for (i, r) in a.bottom.iter().enumerate() {
+        out.push(format!(
+            "  {}",
+            escape_html(&t(
+                lang,
+                "analysis.bottom_line",
+                &[
+                    ("rank", (i + 1).to_string()),
+                    ("code", r.project.code.clone()),
+                    ("project", r.project.name.clone()),
+                    ("score", r.performance.score.to_string()),
+                ],
+            ))
+        ));
+    }
+    out.join("\n")
+}
+
+fn percent_i64(n: i64, of: i64) -> String {
+    if of <= 0 {
+        "-".into()
+    } else {
+        format!("{}%", (n as i128 * 100 + of as i128 / 2) / of as i128)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn period_spans() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            period_dates("2026-11"),
+            Some((d(2026, 11, 1), d(2026, 11, 30)))
+        );
+        assert_eq!(
+            period_dates("2026-12"),
+            Some((d(2026, 12, 1), d(2026, 12, 31)))
+        );
+        assert_eq!(
+            period_dates("2026-Q4"),
+            Some((d(2026, 10, 1), d(2026, 12, 31)))
+        );
+        assert_eq!(
+            period_dates("2026-Q1"),
+            Some((d(2026, 1, 1), d(2026, 3, 31)))
+        );
+        assert_eq!(period_dates("2026-13"), None);
+        assert_eq!(period_dates("2026-Q5"), None);
+        assert_eq!(percent(1, 3), "33%");
+        assert_eq!(percent(0, 0), "-");
+    }
+}

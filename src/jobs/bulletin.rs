@@ -1,0 +1,37 @@
+//! Friday: the weekly bulletin to every leadership chat.
+
+use crate::domain::bulletin::compose;
+use crate::domain::rhythm::{RunCtx, bulletin_html};
+use crate::domain::time::ReportingWeek;
+use crate::service::portfolio;
+use crate::store::{Conn, Result};
+
+use super::{JobDeps, Planned, html, leadership_chats};
+
+/// The bulletin of `week` (the week of its scheduled time), as things stand
+/// now, or at the week's end when sent after it.
+pub async fn plan(
+    conn: &mut Conn,
+    deps: &JobDeps,
+    week: ReportingWeek,
+    ctx: RunCtx,
+) -> Result<Vec<Planned>> {
+    let settings = &deps.settings;
+    let as_of = ctx.now.min(week.end(ctx.tz) - chrono::Duration::seconds(1));
+    let snaps = portfolio::snapshots_with(conn, settings, week).await?;
+    let mut b = compose(week, as_of, ctx.tz, &snaps, ctx.policy);
+    if !settings.calendar.has_working_day(week) {
+        // A week off is not expected to report: nobody is missing.
+        b.reports_expected = 0;
+        b.missing.clear();
+    }
+    let text = bulletin_html(&b, ctx);
+    Ok(leadership_chats(conn, settings)
+        .await?
+        .into_iter()
+        .map(|chat| Planned {
+            chat_key: chat.clone(),
+            out: html(chat, text.clone()),
+        })
+        .collect())
+}

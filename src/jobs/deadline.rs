@@ -1,0 +1,63 @@
+//! Thursday: each liaison privately learns which of their projects have not
+//! reported, which milestones are overdue or at risk, and which problems are
+//! past the escalation limit. A liaison the bot may not write to first is
+//! mentioned in each project's group instead, and the ledger says so.
+
+use std::collections::BTreeMap;
+
+use crate::domain::model::{Person, Role};
+use crate::domain::rhythm::{
+    LiaisonItem, RunCtx, deadline_fallback_text, deadline_text, liaison_item,
+};
+use crate::domain::time::ReportingWeek;
+use crate::service::portfolio;
+use crate::store::{Conn, Result, people};
+
+use super::{JobDeps, Planned, html, mention, project_chats};
+
+/// A liaison's items, each with the project groups to fall back to.
+type Items = Vec<(LiaisonItem, Vec<String>)>;
+
+pub async fn plan(
+    conn: &mut Conn,
+    deps: &JobDeps,
+    week: ReportingWeek,
+    ctx: RunCtx,
+) -> Result<Vec<Planned>> {
+    // Per liaison: their items, and the groups to fall back to for each.
+    let mut by_liaison: BTreeMap<i64, (Person, Items)> = BTreeMap::new();
+    for snap in portfolio::snapshots_with(conn, &deps.settings, week).await? {
+        let Some(item) = liaison_item(&snap, ctx, true) else {
+            continue;
+        };
+        let groups = project_chats(conn, snap.project.id).await?;
+        for liaison in people::with_role(conn, snap.project.id, Role::Liaison).await? {
+            by_liaison
+                .entry(liaison.id)
+                .or_insert_with(|| (liaison.clone(), Vec::new()))
+                .1
+                .push((item.clone(), groups.clone()));
+        }
+    }
+    Ok(by_liaison
+        .into_values()
+        .map(|(person, items)| {
+            let m = mention(&person);
+            let only: Vec<LiaisonItem> = items.iter().map(|(i, _)| i.clone()).collect();
+            let mut out = html(person.external_id.clone(), deadline_text(&only, week, ctx));
+            out.fallback = items
+                .iter()
+                .flat_map(|(item, groups)| {
+                    groups
+                        .iter()
+                        .map(|g| html(g.clone(), deadline_fallback_text(&m, item, ctx.lang)))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            Planned {
+                chat_key: person.external_id,
+                out,
+            }
+        })
+        .collect())
+}

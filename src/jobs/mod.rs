@@ -1,0 +1,274 @@
+//! The weekly rhythm's jobs. Each decides what to send (`plan`, from the
+//! store and the pure domain), then [`run_once`] sends it through the outbox
+//! ledger: claim, send, complete. The scheduler, the command line and the
+//! demo all run jobs through here, so a manual run and the scheduler never
+//! both send the same message.
+
+pub mod analysis;
+pub mod bulletin;
+pub mod deadline;
+pub mod nudge;
+pub mod prompt;
+pub mod scheduler;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use futures::future::BoxFuture;
+use tracing::Instrument;
+
+use crate::config::Settings;
+use crate::domain::model::Person;
+use crate::domain::outgoing::{Delivery, Mention, Outgoing};
+use crate::domain::rhythm::RunCtx;
+use crate::domain::schedule::{Job, fire_day, period};
+use crate::domain::time::ReportingWeek;
+use crate::store::{Conn, Result, Store, outbox};
+
+/// A chat platform's way of sending: the Telegram adapter in production.
+pub trait Messenger: Send + Sync {
+    fn send<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Delivery>;
+}
+
+#[derive(Clone)]
+pub struct JobDeps {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    /// Who holds claims made by this process (a fresh id per start).
+    pub owner: String,
+}
+
+/// One message a job wants to send, keyed for the ledger by its chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub chat_key: String,
+    pub out: Outgoing,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub job: String,
+    pub period: String,
+    pub late: bool,
+    /// Messages the job wanted to send.
+    pub planned: Vec<Planned>,
+    pub sent: usize,
+    /// Sent to a fallback (a group mention instead of a private message).
+    pub redirected: usize,
+    /// Found in the ledger already (sent, or being sent by another process).
+    pub already: usize,
+    pub failed: usize,
+    /// Why nothing was planned (a week without working days), if so.
+    pub skipped: Option<String>,
+}
+
+/// A run is late when it starts this long after its scheduled time.
+pub const LATE_AFTER: Duration = Duration::minutes(5);
+
+/// Runs `job` for its scheduled time `fire` at `now`. With no messenger it
+/// only plans (a dry run): nothing is claimed, nothing sent.
+pub async fn run_once(
+    deps: &JobDeps,
+    messenger: Option<&dyn Messenger>,
+    job: Job,
+    fire: DateTime<Utc>,
+    now: DateTime<Utc>,
+    late: bool,
+) -> Result<Outcome> {
+    let period = period(job, fire_day(fire, deps.settings.timezone));
+    let span = tracing::info_span!("job", job = job.name(), period = %period, late);
+    run_inner(deps, messenger, job, fire, now, late, period)
+        .instrument(span)
+        .await
+}
+
+async fn run_inner(
+    deps: &JobDeps,
+    messenger: Option<&dyn Messenger>,
+    job: Job,
+    fire: DateTime<Utc>,
+    now: DateTime<Utc>,
+    late: bool,
+    period: String,
+) -> Result<Outcome> {
+    let settings = &deps.settings;
+    let tz = settings.timezone;
+    let day = fire_day(fire, tz);
+    let mut outcome = Outcome {
+        job: job.name().into(),
+        period: period.clone(),
+        late,
+        ..Outcome::default()
+    };
+    let week = ReportingWeek::containing(day);
+    if job.is_weekly_chase() && !settings.calendar.has_working_day(week) {
+        outcome.skipped = Some(format!("{week} has no working day"));
+        tracing::info!("skipped: no working day this week");
+        return Ok(outcome);
+    }
+    let ctx = RunCtx {
+        now,
+        tz,
+        policy: settings.policy(),
+        lang: settings.locale,
+        late,
+    };
+    let mut conn = deps.store.pool().acquire().await?;
+    outcome.planned = match job {
+        Job::Prompt => prompt::plan(&mut conn, deps, week, ctx).await?,
+        Job::Nudge => nudge::plan(&mut conn, deps, week, ctx).await?,
+        Job::Deadline => deadline::plan(&mut conn, deps, week, ctx).await?,
+        Job::Bulletin => bulletin::plan(&mut conn, deps, week, ctx).await?,
+        Job::Monthly | Job::Quarterly => analysis::plan(&mut conn, deps, job, &period, ctx).await?,
+    };
+    drop(conn);
+    let Some(messenger) = messenger else {
+        return Ok(outcome);
+    };
+    let planned = std::mem::take(&mut outcome.planned);
+    for p in &planned {
+        let payload = serde_json::to_string(&p.out).unwrap_or_default();
+        let claim = {
+            let mut conn = deps.store.pool().acquire().await?;
+            outbox::claim(
+                &mut conn,
+                &outbox::NewClaim {
+                    job: job.name(),
+                    period: &period,
+                    chat_key: &p.chat_key,
+                    payload: &payload,
+                    owner: &deps.owner,
+                    late,
+                },
+                now,
+            )
+            .await?
+        };
+        match claim {
+            outbox::Claim::Sent | outbox::Claim::Taken => outcome.already += 1,
+            outbox::Claim::Mine { id, .. } => {
+                let delivery = messenger.send(&p.out).await;
+                record(deps, id, &delivery, now).await?;
+                tally(&mut outcome, &delivery);
+            }
+        }
+    }
+    outcome.planned = planned;
+    tracing::info!(
+        planned = outcome.planned.len(),
+        sent = outcome.sent,
+        redirected = outcome.redirected,
+        already = outcome.already,
+        failed = outcome.failed,
+        "job run"
+    );
+    Ok(outcome)
+}
+
+fn tally(outcome: &mut Outcome, delivery: &Delivery) {
+    match delivery {
+        Delivery::Sent(_) => outcome.sent += 1,
+        Delivery::Redirected(_) => outcome.redirected += 1,
+        Delivery::Failed(_) => outcome.failed += 1,
+    }
+}
+
+async fn record(deps: &JobDeps, id: i64, delivery: &Delivery, now: DateTime<Utc>) -> Result<()> {
+    let mut conn = deps.store.pool().acquire().await?;
+    match delivery {
+        Delivery::Sent(ids) => {
+            let first = ids.first().map(ToString::to_string).unwrap_or_default();
+            outbox::complete(&mut conn, id, &first, "", now).await
+        }
+        Delivery::Redirected(ids) => {
+            let first = ids.first().map(ToString::to_string).unwrap_or_default();
+            outbox::complete(
+                &mut conn,
+                id,
+                &first,
+                "fallback: mentioned in the project group",
+                now,
+            )
+            .await
+        }
+        Delivery::Failed(why) => {
+            tracing::warn!(why, "not delivered; will be retried once");
+            outbox::note_failure(&mut conn, id, why).await
+        }
+    }
+}
+
+/// Sends, once, what a crashed or failed run claimed but never sent.
+pub async fn sweep_stale(
+    deps: &JobDeps,
+    messenger: &dyn Messenger,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    let mut conn = deps.store.pool().acquire().await?;
+    let stale = outbox::stale(&mut conn, now).await?;
+    let mut sent = 0;
+    for s in stale {
+        if !matches!(
+            outbox::take_stale(&mut conn, &s, &deps.owner, now).await?,
+            outbox::Claim::Mine { .. }
+        ) {
+            continue;
+        }
+        let Ok(out) = serde_json::from_str::<Outgoing>(&s.payload) else {
+            outbox::note_failure(&mut conn, s.id, "unreadable payload").await?;
+            continue;
+        };
+        tracing::info!(
+            job = s.job,
+            period = s.period,
+            chat = s.chat_key,
+            "sending a claim left unsent"
+        );
+        let delivery = messenger.send(&out).await;
+        drop(conn);
+        record(deps, s.id, &delivery, now).await?;
+        sent += usize::from(!matches!(delivery, Delivery::Failed(_)));
+        conn = deps.store.pool().acquire().await?;
+    }
+    Ok(sent)
+}
+
+pub(crate) fn mention(p: &Person) -> Mention {
+    Mention {
+        external_id: p.external_id.clone(),
+        name: p.display_name.clone(),
+        username: p.username.clone(),
+    }
+}
+
+/// The chats to post a project's messages in.
+pub(crate) async fn project_chats(conn: &mut Conn, project_id: i64) -> Result<Vec<String>> {
+    Ok(crate::store::chats::of_project(conn, project_id)
+        .await?
+        .into_iter()
+        .map(|c| c.external_id)
+        .collect())
+}
+
+/// Leadership chats: configured ones and those subscribed with /subscribe.
+pub(crate) async fn leadership_chats(conn: &mut Conn, settings: &Settings) -> Result<Vec<String>> {
+    let mut chats: Vec<String> = settings
+        .leadership_chats
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for c in crate::store::chats::leadership(conn, crate::service::conversation::PLATFORM).await? {
+        if !chats.contains(&c) {
+            chats.push(c);
+        }
+    }
+    Ok(chats)
+}
+
+pub(crate) fn html(chat: String, text: String) -> Outgoing {
+    Outgoing {
+        html: true,
+        ..Outgoing::to(chat, text)
+    }
+}

@@ -1,0 +1,35 @@
+//! Monday: the week's prompt in every active project group.
+
+use crate::domain::model::Role;
+use crate::domain::rhythm::{RunCtx, prompt_text};
+use crate::domain::time::ReportingWeek;
+use crate::service::portfolio;
+use crate::store::{Conn, Result, people};
+
+use super::{JobDeps, Planned, html, mention, project_chats};
+
+pub async fn plan(
+    conn: &mut Conn,
+    deps: &JobDeps,
+    week: ReportingWeek,
+    ctx: RunCtx,
+) -> Result<Vec<Planned>> {
+    let mut out = Vec::new();
+    for snap in portfolio::snapshots_with(conn, &deps.settings, week).await? {
+        let chats = project_chats(conn, snap.project.id).await?;
+        if chats.is_empty() {
+            continue;
+        }
+        let owners: Vec<_> = people::with_role(conn, snap.project.id, Role::Owner)
+            .await?
+            .iter()
+            .map(mention)
+            .collect();
+        let text = prompt_text(&snap, &owners, week, ctx);
+        out.extend(chats.into_iter().map(|chat| Planned {
+            chat_key: chat.clone(),
+            out: html(chat, text.clone()),
+        }));
+    }
+    Ok(out)
+}

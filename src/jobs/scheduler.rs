@@ -1,0 +1,127 @@
+//! The scheduler: sleeps (on the injected clock) until the next job is due,
+//! runs it, remembers the fire it dealt with. At start-up a fire missed while
+//! the bot was down is run once, marked late; a fire already dealt with is
+//! never run again, and the ledger keeps a message from going out twice even
+//! when two processes share the database.
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::domain::schedule::{Job, effective_time, latest_fire_between, next_fire};
+use crate::store::{Result, outbox};
+
+use super::{JobDeps, LATE_AFTER, Messenger, Outcome, run_once, sweep_stale};
+
+fn shifted(deps: &JobDeps, job: Job, fire: DateTime<Utc>) -> DateTime<Utc> {
+    let s = &deps.settings;
+    effective_time(
+        fire,
+        s.timezone,
+        &s.calendar,
+        s.holiday_shift.contains(&job),
+    )
+}
+
+/// Runs missed fires once (late), then every job on time until `shutdown`.
+pub async fn run(
+    deps: JobDeps,
+    messenger: &dyn Messenger,
+    clock: &dyn Clock,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    let now = clock.now();
+    let mut last: Vec<(Job, DateTime<Utc>)> = Vec::new();
+    for job in Job::ALL {
+        let mut conn = deps.store.pool().acquire().await?;
+        let stored = outbox::last_fire(&mut conn, job.name()).await?;
+        drop(conn);
+        let mark = match stored {
+            // First start: nothing is owed from before the bot existed.
+            None => now,
+            Some(since) => catch_up(&deps, messenger, job, since, now).await?,
+        };
+        record(&deps, job, mark, now).await?;
+        last.push((job, mark));
+    }
+    sweep_stale(&deps, messenger, now).await?;
+    loop {
+        let due = last
+            .iter()
+            .filter_map(|(job, after)| {
+                let fire = next_fire(deps.settings.cron(*job), deps.settings.timezone, *after)?;
+                Some((*job, fire, shifted(&deps, *job, fire)))
+            })
+            .min_by_key(|(_, _, at)| *at);
+        let Some((job, fire, at)) = due else {
+            let _ = shutdown.wait_for(|s| *s).await;
+            return Ok(());
+        };
+        tracing::debug!(job = job.name(), %at, "next job");
+        tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => return Ok(()),
+            _ = clock.sleep_until(at) => {}
+        }
+        let now = clock.now();
+        let late = now - at > LATE_AFTER;
+        run_logged(&deps, messenger, job, fire, now, late).await;
+        record(&deps, job, fire, now).await?;
+        if let Some(entry) = last.iter_mut().find(|(j, _)| *j == job) {
+            entry.1 = fire;
+        }
+        sweep_stale(&deps, messenger, now).await?;
+    }
+}
+
+/// Runs the latest fire in `(since, now]` whose (holiday-shifted) time has
+/// come, once; returns the fire to remember.
+async fn catch_up(
+    deps: &JobDeps,
+    messenger: &dyn Messenger,
+    job: Job,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>> {
+    let tz = deps.settings.timezone;
+    let Some(fire) = latest_fire_between(deps.settings.cron(job), tz, since, now) else {
+        return Ok(since);
+    };
+    let at = shifted(deps, job, fire);
+    if at > now {
+        // Shifted past now by a holiday: due later, the loop will run it.
+        // Remember the fire before it so the loop finds this one next.
+        return Ok(latest_fire_between(
+            deps.settings.cron(job),
+            tz,
+            since,
+            fire - chrono::Duration::seconds(1),
+        )
+        .unwrap_or(since));
+    }
+    let late = now - at > LATE_AFTER;
+    run_logged(deps, messenger, job, fire, now, late).await;
+    Ok(fire)
+}
+
+async fn run_logged(
+    deps: &JobDeps,
+    messenger: &dyn Messenger,
+    job: Job,
+    fire: DateTime<Utc>,
+    now: DateTime<Utc>,
+    late: bool,
+) -> Option<Outcome> {
+    match run_once(deps, Some(messenger), job, fire, now, late).await {
+        Ok(o) => Some(o),
+        Err(e) => {
+            // The ledger makes a later retry safe; the next start catches up.
+            tracing::error!(job = job.name(), error = %e, "job failed");
+            None
+        }
+    }
+}
+
+async fn record(deps: &JobDeps, job: Job, fire: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    let mut conn = deps.store.pool().acquire().await?;
+    outbox::set_last_fire(&mut conn, job.name(), fire, now).await
+}
