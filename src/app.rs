@@ -38,17 +38,18 @@ pub async fn run(
         owner: instance_id(),
     };
     let messenger = connected.messenger(store.clone());
+    let start = scheduler::prepare(&jobs, clock.as_ref()).await?;
     let scheduler_clock = clock.clone();
     let scheduler_shutdown = shutdown.clone();
     let scheduler = tokio::spawn(async move {
-        if let Err(e) = scheduler::run(
+        let run = scheduler::run(
             jobs,
+            start,
             &messenger,
             scheduler_clock.as_ref(),
             scheduler_shutdown,
-        )
-        .await
-        {
+        );
+        if let Err(e) = run.await {
             tracing::error!(error = %e, "scheduler stopped");
         }
     });

@@ -43,8 +43,11 @@ struct Raw {
     warning_days: i64,
     problem_escalate_days: i64,
     bottom_ranked: usize,
+    #[serde(deserialize_with = "ids")]
     admins: Vec<i64>,
+    #[serde(deserialize_with = "ids")]
     liaisons: Vec<i64>,
+    #[serde(deserialize_with = "ids")]
     leadership_chats: Vec<i64>,
     holidays_file: String,
     database: RawDatabase,
@@ -74,7 +77,46 @@ pub struct Schedule {
     pub monthly: String,
     pub quarterly: String,
     /// Jobs that move to the next working day when due on a holiday.
+    #[serde(deserialize_with = "names")]
     pub holiday_shift: Vec<String>,
+}
+
+/// A list as a file writes it (`[11, 22]`) or as an environment variable
+/// does (`11,22`, or a single `11`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListOrScalar<T> {
+    List(Vec<T>),
+    One(T),
+    Text(String),
+}
+
+fn ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    match ListOrScalar::<i64>::deserialize(d)? {
+        ListOrScalar::List(v) => Ok(v),
+        ListOrScalar::One(v) => Ok(vec![v]),
+        ListOrScalar::Text(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                t.parse()
+                    .map_err(|_| serde::de::Error::custom(format!("'{t}' is not a Telegram id")))
+            })
+            .collect(),
+    }
+}
+
+fn names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match ListOrScalar::<String>::deserialize(d)? {
+        ListOrScalar::List(v) => v,
+        ListOrScalar::One(s) | ListOrScalar::Text(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .collect(),
+    })
 }
 
 impl Schedule {
@@ -159,11 +201,6 @@ impl Settings {
             Environment::with_prefix("DUBAN")
                 .prefix_separator("__")
                 .separator("__")
-                .list_separator(",")
-                .with_list_parse_key("admins")
-                .with_list_parse_key("liaisons")
-                .with_list_parse_key("schedule.holiday_shift")
-                .with_list_parse_key("leadership_chats")
                 .try_parsing(true)
                 .source(Some(duban_env)),
         );
@@ -342,6 +379,9 @@ mod tests {
             ("DUBAN__TIMEZONE", "Europe/Berlin"),
             ("DUBAN__WARNING_DAYS", "7"),
             ("DUBAN__ADMINS", "11,22"),
+            ("DUBAN__LIAISONS", "33"),
+            ("DUBAN__LEADERSHIP_CHATS", "-1001"),
+            ("DUBAN__SCHEDULE__HOLIDAY_SHIFT", "prompt,bulletin"),
             ("DUBAN__DATABASE__URL", "postgres://u@h/db"),
             ("DUBAN__SCHEDULE__PROMPT", "0 30 8 * * Mon"),
             ("TELOXIDE_TOKEN", "123:abc"),
@@ -350,6 +390,9 @@ mod tests {
         assert_eq!(s.timezone, chrono_tz::Europe::Berlin);
         assert_eq!(s.warning_days, 7);
         assert_eq!(s.admins, vec![11, 22]);
+        assert_eq!(s.liaisons, vec![33]);
+        assert_eq!(s.leadership_chats, vec![-1001]);
+        assert_eq!(s.holiday_shift, vec![Job::Prompt, Job::Bulletin]);
         assert_eq!(s.database.url, "postgres://u@h/db");
         assert_eq!(s.schedule.prompt, "0 30 8 * * Mon");
         assert_eq!(s.telegram.token.unwrap().expose_secret(), "123:abc");

@@ -80,12 +80,18 @@ fn message_event(m: &Message, bot_id: u64) -> Option<Event> {
     if from.is_bot {
         return None;
     }
-    let reply_to = m.reply_to_message().map(|r| ReplyTo {
-        message_id: i64::from(r.id.0),
-        from_bot: r.from.as_ref().is_some_and(|u| u.id.0 == bot_id),
-        sender: r.from.as_ref().map(sender),
-        text: r.text().unwrap_or_default().to_string(),
-    });
+    // In a forum topic every message "replies" to the topic's first message;
+    // that is where it was written, not what it answers.
+    let topic_root = m.thread_id.filter(|_| m.is_topic_message).map(|t| t.0.0);
+    let reply_to = m
+        .reply_to_message()
+        .filter(|r| Some(r.id.0) != topic_root)
+        .map(|r| ReplyTo {
+            message_id: i64::from(r.id.0),
+            from_bot: r.from.as_ref().is_some_and(|u| u.id.0 == bot_id),
+            sender: r.from.as_ref().map(sender),
+            text: r.text().unwrap_or_default().to_string(),
+        });
     Some(Event::Message(IncomingMessage {
         chat: chat_info(&m.chat)?,
         from: sender(from),

@@ -23,26 +23,65 @@ fn shifted(deps: &JobDeps, job: Job, fire: DateTime<Utc>) -> DateTime<Utc> {
     )
 }
 
-/// Runs missed fires once (late), then every job on time until `shutdown`.
-pub async fn run(
-    deps: JobDeps,
-    messenger: &dyn Messenger,
-    clock: &dyn Clock,
-    mut shutdown: watch::Receiver<bool>,
-) -> Result<()> {
+/// What the scheduler found at start-up: the fire each job dealt with last,
+/// and the missed fires to run once, late.
+pub struct Start {
+    now: DateTime<Utc>,
+    last: Vec<(Job, DateTime<Utc>)>,
+    missed: Vec<(Job, DateTime<Utc>)>,
+}
+
+/// Reads the jobs' marks as of the clock's now. Done before the bot starts
+/// answering, so "now" at start-up is well defined.
+pub async fn prepare(deps: &JobDeps, clock: &dyn Clock) -> Result<Start> {
     let now = clock.now();
-    let mut last: Vec<(Job, DateTime<Utc>)> = Vec::new();
+    let mut start = Start {
+        now,
+        last: Vec::new(),
+        missed: Vec::new(),
+    };
     for job in Job::ALL {
         let mut conn = deps.store.pool().acquire().await?;
         let stored = outbox::last_fire(&mut conn, job.name()).await?;
         drop(conn);
         let mark = match stored {
             // First start: nothing is owed from before the bot existed.
-            None => now,
-            Some(since) => catch_up(&deps, messenger, job, since, now).await?,
+            None => {
+                record(deps, job, now, now).await?;
+                now
+            }
+            Some(since) => match missed_fire(deps, job, since, now) {
+                Missed::Run(fire) => {
+                    start.missed.push((job, fire));
+                    fire
+                }
+                Missed::Later(before) => before,
+                Missed::None => since,
+            },
         };
-        record(&deps, job, mark, now).await?;
-        last.push((job, mark));
+        start.last.push((job, mark));
+    }
+    Ok(start)
+}
+
+/// Runs the missed fires once (late), then every job on time until
+/// `shutdown`.
+pub async fn run(
+    deps: JobDeps,
+    start: Start,
+    messenger: &dyn Messenger,
+    clock: &dyn Clock,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<()> {
+    let Start {
+        now,
+        mut last,
+        missed,
+    } = start;
+    for (job, fire) in missed {
+        let late = now - shifted(&deps, job, fire) > LATE_AFTER;
+        run_logged(&deps, messenger, job, fire, now, late).await;
+        record(&deps, job, fire, now).await?;
     }
     sweep_stale(&deps, messenger, now).await?;
     loop {
@@ -73,34 +112,30 @@ pub async fn run(
     }
 }
 
-/// Runs the latest fire in `(since, now]` whose (holiday-shifted) time has
-/// come, once; returns the fire to remember.
-async fn catch_up(
-    deps: &JobDeps,
-    messenger: &dyn Messenger,
-    job: Job,
-    since: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<DateTime<Utc>> {
+enum Missed {
+    /// Run this fire now, late.
+    Run(DateTime<Utc>),
+    /// The missed fire is shifted past now by a holiday: remember the fire
+    /// before it, so the loop runs it when its time comes.
+    Later(DateTime<Utc>),
+    None,
+}
+
+/// The latest fire in `(since, now]`: a bot that was down runs it once,
+/// not once per missed tick.
+fn missed_fire(deps: &JobDeps, job: Job, since: DateTime<Utc>, now: DateTime<Utc>) -> Missed {
     let tz = deps.settings.timezone;
-    let Some(fire) = latest_fire_between(deps.settings.cron(job), tz, since, now) else {
-        return Ok(since);
+    let cron = deps.settings.cron(job);
+    let Some(fire) = latest_fire_between(cron, tz, since, now) else {
+        return Missed::None;
     };
-    let at = shifted(deps, job, fire);
-    if at > now {
-        // Shifted past now by a holiday: due later, the loop will run it.
-        // Remember the fire before it so the loop finds this one next.
-        return Ok(latest_fire_between(
-            deps.settings.cron(job),
-            tz,
-            since,
-            fire - chrono::Duration::seconds(1),
-        )
-        .unwrap_or(since));
+    if shifted(deps, job, fire) > now {
+        return Missed::Later(
+            latest_fire_between(cron, tz, since, fire - chrono::Duration::seconds(1))
+                .unwrap_or(since),
+        );
     }
-    let late = now - at > LATE_AFTER;
-    run_logged(deps, messenger, job, fire, now, late).await;
-    Ok(fire)
+    Missed::Run(fire)
 }
 
 async fn run_logged(

@@ -839,9 +839,10 @@ async fn on_removed(tx: &mut Conn, env: &Env<'_>, chat: ChatInfo, by: Sender) ->
     tracing::warn!(chat = %chat.external_id, project = %project.code, "bot removed from project group");
     let lang = lang_of(&row, env.settings);
     let liaisons = people::with_role(tx, project.id, Role::Liaison).await?;
+    // Tried even if they never wrote to the bot privately: they may have
+    // opened the chat from their side; a refusal is only logged.
     Ok(liaisons
         .into_iter()
-        .filter(|l| l.can_dm)
         .map(|l| {
             Outgoing::to(
                 l.external_id,

@@ -309,9 +309,10 @@ async fn bad_input_gets_a_precise_message_and_changes_nothing() {
             stderr(&out)
         );
 
-        let out = cli.run(&["bulletin"]);
+        // Posting needs the bot's token; without one nothing is claimed.
+        let out = cli.run(&["bulletin", "--now", "2026-11-27 16:00"]);
         assert_ne!(out.status.code(), Some(0));
-        assert!(stderr(&out).contains("--dry-run"));
+        assert!(stderr(&out).contains("no bot token"), "{}", stderr(&out));
 
         assert_eq!(dump(&store).await, before, "{}", db.label);
     }

@@ -1,7 +1,9 @@
 //! One integration binary: the store and services on real databases, and
 //! the `duban` command line from outside.
 
+mod bot;
 mod cli;
 mod helpers;
+mod rhythm;
 mod sim;
 mod store;
