@@ -1,6 +1,7 @@
 //! One integration binary: the store and services on real databases, and
 //! the `duban` command line from outside.
 
+mod auth;
 mod bot;
 mod cli;
 mod helpers;
