@@ -253,7 +253,19 @@ pub enum PledgeError {
     },
     #[error("line {line} '{text}': milestone listed twice")]
     Duplicate { line: usize, text: String },
+    #[error("line {line}: a milestone name may have at most {limit} characters")]
+    NameTooLong {
+        line: usize,
+        text: String,
+        limit: usize,
+    },
+    #[error("at most {limit} milestones at once")]
+    TooMany { limit: usize },
 }
+
+/// Longest milestone name, and most milestones in one `/pledge`.
+pub const MAX_MILESTONE_NAME: usize = 100;
+pub const MAX_PLEDGE_LINES: usize = 50;
 
 /// Reads `/pledge` lines `milestone YYYY-MM-DD` (name may contain spaces).
 pub fn parse_pledge(text: &str) -> Result<Vec<PledgeLine>, PledgeError> {
@@ -272,6 +284,18 @@ pub fn parse_pledge(text: &str) -> Result<Vec<PledgeLine>, PledgeError> {
         let name = name.trim().trim_end_matches([':', '：']).trim();
         if name.is_empty() {
             return Err(shape());
+        }
+        if name.chars().count() > MAX_MILESTONE_NAME {
+            return Err(PledgeError::NameTooLong {
+                line: n,
+                text: line.chars().take(40).collect(),
+                limit: MAX_MILESTONE_NAME,
+            });
+        }
+        if out.len() == MAX_PLEDGE_LINES {
+            return Err(PledgeError::TooMany {
+                limit: MAX_PLEDGE_LINES,
+            });
         }
         let date = parse_date(date).map_err(|source| PledgeError::Date {
             line: n,

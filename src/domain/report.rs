@@ -128,6 +128,13 @@ pub enum ReportErrorKind {
     TooLong {
         limit: usize,
     },
+    /// One value is longer than the field allows.
+    FieldTooLong {
+        limit: usize,
+    },
+    TooManyProblems {
+        limit: usize,
+    },
 }
 
 /// Why a report was not recorded: the line (1-based) and its text where one
@@ -163,6 +170,12 @@ impl ReportError {
             }
             ReportErrorKind::FutureDate { today } => format!("date is after today ({today})"),
             ReportErrorKind::TooLong { limit } => format!("longer than {limit} characters"),
+            ReportErrorKind::FieldTooLong { limit } => {
+                format!("value longer than {limit} characters")
+            }
+            ReportErrorKind::TooManyProblems { limit } => {
+                format!("more than {limit} problems in one report")
+            }
         };
         match self.line {
             Some(n) => format!("line {n} '{}': {why}", self.text),
@@ -174,6 +187,12 @@ impl ReportError {
 /// Longest report text accepted: a weekly report is a few lines, and a
 /// message this long is a paste gone wrong.
 pub const MAX_REPORT_CHARS: usize = 8_000;
+/// Longest value of one field line.
+pub const MAX_FIELD_CHARS: usize = 1_000;
+/// Longest single problem; longer ones are descriptions, not problems.
+pub const MAX_PROBLEM_CHARS: usize = 500;
+/// Problems one report may raise.
+pub const MAX_PROBLEMS: usize = 10;
 
 /// Values meaning "nothing to say", as owners fill in a template.
 fn is_nothing(v: &str) -> bool {
@@ -226,6 +245,11 @@ pub fn parse_report(text: &str) -> Result<ParsedReport, ReportError> {
             continue;
         }
         let err = |kind| ReportError::at(line_no, line, kind);
+        if value.chars().count() > MAX_FIELD_CHARS {
+            return Err(err(ReportErrorKind::FieldTooLong {
+                limit: MAX_FIELD_CHARS,
+            }));
+        }
         match field {
             Field::Progress => {
                 r.progress = Some(parse_progress(value).ok_or(err(ReportErrorKind::BadProgress))?)
@@ -245,7 +269,21 @@ pub fn parse_report(text: &str) -> Result<ParsedReport, ReportError> {
             }
             Field::ThisWeek => append(&mut r.this_week, value),
             Field::NextWeek => append(&mut r.next_week, value),
-            Field::Problems => r.problems.extend(split_items(value).map(str::to_string)),
+            Field::Problems => {
+                for item in split_items(value) {
+                    if item.chars().count() > MAX_PROBLEM_CHARS {
+                        return Err(err(ReportErrorKind::FieldTooLong {
+                            limit: MAX_PROBLEM_CHARS,
+                        }));
+                    }
+                    r.problems.push(item.to_string());
+                    if r.problems.len() > MAX_PROBLEMS {
+                        return Err(err(ReportErrorKind::TooManyProblems {
+                            limit: MAX_PROBLEMS,
+                        }));
+                    }
+                }
+            }
         }
     }
     if !any_field {
@@ -442,6 +480,29 @@ mod tests {
 
         let e = parse_report("完成节点: 2026-11-01").unwrap_err();
         assert_eq!(e.kind, ReportErrorKind::MissingMilestoneName);
+
+        let long = format!("本周完成: {}", "字".repeat(MAX_FIELD_CHARS + 1));
+        let e = parse_report(&format!("进度: 1\n{long}")).unwrap_err();
+        assert_eq!(
+            (e.line, e.kind),
+            (
+                Some(2),
+                ReportErrorKind::FieldTooLong {
+                    limit: MAX_FIELD_CHARS
+                }
+            )
+        );
+        let many = (0..=MAX_PROBLEMS)
+            .map(|i| format!("问题{i}"))
+            .collect::<Vec<_>>()
+            .join(";");
+        let e = parse_report(&format!("问题: {many}")).unwrap_err();
+        assert_eq!(
+            e.kind,
+            ReportErrorKind::TooManyProblems {
+                limit: MAX_PROBLEMS
+            }
+        );
 
         let e = parse_report("收到，谢谢").unwrap_err();
         assert_eq!((e.line, e.kind), (None, ReportErrorKind::NoFields));

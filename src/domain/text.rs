@@ -114,6 +114,16 @@ pub fn report_error(e: &ReportError, lang: Lang) -> String {
             "report.error.too_long",
             &[("limit", limit.to_string())],
         ),
+        ReportErrorKind::FieldTooLong { limit } => t(
+            lang,
+            "report.error.field_too_long",
+            &[("limit", limit.to_string())],
+        ),
+        ReportErrorKind::TooManyProblems { limit } => t(
+            lang,
+            "report.error.too_many_problems",
+            &[("limit", limit.to_string())],
+        ),
     };
     let headline = match e.line {
         Some(line) => t(

@@ -15,7 +15,9 @@ use crate::domain::lang::Lang;
 use crate::domain::model::{Chat, Person, Project, Role, Stage};
 use crate::domain::outgoing::Outgoing;
 use crate::domain::overview::{render_portfolio, render_project};
-use crate::domain::report::{Field, ReportErrorKind, find_milestone, parse_report};
+use crate::domain::report::{
+    Field, MAX_PROBLEM_CHARS, ReportErrorKind, find_milestone, parse_report,
+};
 use crate::domain::status::MilestoneStatus;
 use crate::domain::text::{date_error, report_echo, report_error, t};
 use crate::domain::time::{ReportingWeek, local_date, parse_date};
@@ -293,6 +295,9 @@ fn help_text(here: &Here) -> String {
     lines.join("\n")
 }
 
+/// Longest project name accepted from a chat.
+const MAX_PROJECT_NAME: usize = 200;
+
 fn valid_code(code: &str) -> bool {
     !code.is_empty()
         && code.chars().count() <= 32
@@ -308,6 +313,12 @@ async fn new_project(tx: &mut Conn, here: &Here, args: &str, now: DateTime<Utc>)
     };
     if name.is_empty() {
         return Ok(here.say("newproject.usage", &[]));
+    }
+    if name.chars().count() > MAX_PROJECT_NAME {
+        return Ok(here.say(
+            "report.error.field_too_long",
+            &[("limit", MAX_PROJECT_NAME.to_string())],
+        ));
     }
     if !valid_code(code) {
         return Ok(here.say("newproject.bad_code", &[("code", code.to_string())]));
@@ -371,17 +382,26 @@ async fn pledge(tx: &mut Conn, here: &Here, args: &str, now: DateTime<Utc>) -> O
     let lines = match parse_pledge(args) {
         Ok(l) => l,
         Err(PledgeError::Empty) => return Ok(here.say("pledge.usage", &[])),
+        Err(PledgeError::TooMany { limit }) => {
+            return Ok(here.say("pledge.too_many", &[("limit", limit.to_string())]));
+        }
         Err(e) => {
             let why = match &e {
                 PledgeError::Date { source, .. } => date_error(source, here.lang),
                 PledgeError::Duplicate { .. } => t(here.lang, "pledge.duplicate", &[]),
+                PledgeError::NameTooLong { limit, .. } => t(
+                    here.lang,
+                    "report.error.field_too_long",
+                    &[("limit", limit.to_string())],
+                ),
                 _ => t(here.lang, "pledge.shape", &[]),
             };
             let (line, text) = match &e {
                 PledgeError::Shape { line, text }
                 | PledgeError::Date { line, text, .. }
+                | PledgeError::NameTooLong { line, text, .. }
                 | PledgeError::Duplicate { line, text } => (*line, text.clone()),
-                PledgeError::Empty => (0, String::new()),
+                PledgeError::Empty | PledgeError::TooMany { .. } => (0, String::new()),
             };
             let head = t(
                 here.lang,
@@ -463,6 +483,10 @@ async fn submit_report(
         ))]),
         Err(reports::SubmitError::Report(e)) => Ok(vec![here.reply(report_error(&e, here.lang))]),
         Err(reports::SubmitError::Store(e)) => Err(e),
+        Err(reports::SubmitError::TooManyReports(limit)) => Ok(here.say(
+            "report.error.too_many_reports",
+            &[("limit", limit.to_string())],
+        )),
         Err(reports::SubmitError::UnknownProject(_) | reports::SubmitError::Archived(_)) => {
             Ok(here.say("refuse.archived", &[("code", project.code.clone())]))
         }
@@ -648,8 +672,11 @@ async fn problem(tx: &mut Conn, here: &Here, args: &str, now: DateTime<Utc>) -> 
     if text.is_empty() {
         return Ok(here.say("problem.usage", &[]));
     }
-    if text.chars().count() > 1000 {
-        return Ok(here.say("problem.too_long", &[("limit", "1000".into())]));
+    if text.chars().count() > MAX_PROBLEM_CHARS {
+        return Ok(here.say(
+            "problem.too_long",
+            &[("limit", MAX_PROBLEM_CHARS.to_string())],
+        ));
     }
     let by = format!("{}:{}", PLATFORM, here.person.external_id);
     if let Some(p) = problems::open_with_text(tx, project.id, text).await? {

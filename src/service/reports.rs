@@ -16,11 +16,17 @@ pub enum SubmitError {
     UnknownProject(String),
     #[error("project {0} is archived")]
     Archived(String),
+    #[error("{0} reports were sent this week already")]
+    TooManyReports(usize),
     #[error(transparent)]
     Report(#[from] ReportError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// Corrections a project may send in one week: enough for any honest use,
+/// few enough that a loop or a prank cannot fill the history.
+pub const MAX_REPORTS_PER_WEEK: usize = 20;
 
 /// Records `text` as project `code`'s report for the week containing `now`,
 /// in a transaction of its own. Nothing is written unless all of it is valid.
@@ -60,6 +66,9 @@ pub async fn submit_with(
     let done = resolve_done(&parsed, &pledged, local_date(now, tz))?;
 
     let week = ReportingWeek::of_instant(now, tz);
+    if reports::count_for_week(&mut *tx, project.id, week).await? >= MAX_REPORTS_PER_WEEK as i64 {
+        return Err(SubmitError::TooManyReports(MAX_REPORTS_PER_WEEK));
+    }
     let deadline = report_deadline(&settings.deadline, tz, week);
     let late = deadline.is_some_and(|d| now > d);
     let replaced = reports::retire_current(&mut *tx, project.id, week).await?;

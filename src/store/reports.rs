@@ -169,3 +169,14 @@ pub async fn current_all(conn: &mut Conn) -> Result<Vec<Report>> {
     .await?;
     rows.iter().map(report).collect()
 }
+
+/// How many reports (current and replaced) the project sent for `week`.
+pub async fn count_for_week(conn: &mut Conn, project_id: i64, week: ReportingWeek) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE project_id = $1 AND week = $2")
+            .bind(project_id)
+            .bind(week.to_string())
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}

@@ -351,3 +351,58 @@ async fn bulletin_figures_are_the_same_on_every_backend() {
         assert_eq!(a, b, "SQLite and PostgreSQL disagree");
     }
 }
+
+#[tokio::test]
+async fn corrections_per_week_are_limited_and_the_refusal_writes_nothing() {
+    use duban::service::reports::MAX_REPORTS_PER_WEEK;
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let settings = db.settings();
+        import_csv(
+            &store,
+            EXAMPLE_CSV.as_bytes(),
+            "f",
+            sh(2026, 11, 25, 8, 0),
+            SHANGHAI,
+        )
+        .await
+        .unwrap();
+        for i in 0..MAX_REPORTS_PER_WEEK {
+            let text = format!("进度: {i}");
+            submit(
+                &store,
+                &settings,
+                "P2026-001",
+                &text,
+                "o",
+                sh(2026, 11, 25, 9, 0),
+            )
+            .await
+            .unwrap();
+        }
+        let before = dump(&store).await;
+        let err = submit(
+            &store,
+            &settings,
+            "P2026-001",
+            "进度: 99",
+            "o",
+            sh(2026, 11, 25, 10, 0),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, SubmitError::TooManyReports(n) if n == MAX_REPORTS_PER_WEEK));
+        assert_eq!(dump(&store).await, before, "{}", db.label);
+        // Next week is a new week.
+        submit(
+            &store,
+            &settings,
+            "P2026-001",
+            "进度: 99",
+            "o",
+            sh(2026, 12, 1, 10, 0),
+        )
+        .await
+        .unwrap();
+    }
+}
