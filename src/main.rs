@@ -122,7 +122,6 @@ impl std::error::Error for Refused {}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    duban::telemetry::init();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(s) => s,
         Err(e) => {
@@ -130,6 +129,13 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let secrets = settings
+        .telegram
+        .token
+        .iter()
+        .map(|t| secrecy::ExposeSecret::expose_secret(t).to_string())
+        .collect();
+    duban::telemetry::init(secrets);
     if matches!(cli.command, Command::Run) {
         return run_bot(settings);
     }

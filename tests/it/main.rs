@@ -6,5 +6,6 @@ mod bot;
 mod cli;
 mod helpers;
 mod rhythm;
+mod secrets;
 mod sim;
 mod store;

@@ -1,0 +1,81 @@
+//! The bot token never reaches a log line or an error text, even at the
+//! most verbose level and when requests fail (teloxide's request URLs carry
+//! the token).
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use duban::sim::Fault;
+
+use crate::bot::{GROUP, MEMBER};
+use crate::helpers::TestDb;
+
+const SECRET_TOKEN: &str = "777000:AAsecret-TOKEN-never-logged";
+
+#[tokio::test]
+async fn the_token_is_in_no_log_line_at_trace_level() {
+    let db = TestDb::sqlite();
+    let sim = duban::sim::BotApiSim::start(SECRET_TOKEN).await.unwrap();
+    sim.add_user(MEMBER, "李工", None);
+    sim.add_chat(GROUP, duban::sim::ChatKind::Group, "项目群");
+    let child = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .arg("run")
+        .env("DUBAN__DATABASE__URL", &db.url)
+        .env("DUBAN__TELEGRAM__API_URL", sim.api_url())
+        .env("TELOXIDE_TOKEN", SECRET_TOKEN)
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert!(sim.wait_polling(Duration::from_secs(15)).await);
+    // A failing send, then a dropped connection while polling, then a
+    // normal exchange.
+    sim.fail_next(
+        "sendMessage",
+        1,
+        Fault::Status {
+            code: 400,
+            description: "Bad Request: chat not found".into(),
+        },
+    );
+    sim.fail_next("getUpdates", 1, Fault::Disconnect);
+    sim.push_text(GROUP, MEMBER, "/help");
+    let second = sim.push_text(GROUP, MEMBER, "/help");
+    sim.wait_sent(Duration::from_secs(20), |s| {
+        s.reply_to == Some(second.message_id)
+    })
+    .await
+    .expect("the second /help is answered");
+    assert!(
+        sim.errors()
+            .iter()
+            .any(|(m, code, _)| m == "sendMessage" && *code == 400),
+        "the failing request happened: {:?}",
+        sim.errors()
+    );
+    let pid = child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.lines().count() > 50,
+        "trace logging was on: {} lines",
+        logs.lines().count()
+    );
+    assert!(
+        logs.contains("reply not delivered"),
+        "the failure was logged"
+    );
+    let secret_part = SECRET_TOKEN.split_once(':').unwrap().1;
+    for (i, line) in logs.lines().enumerate() {
+        assert!(
+            !line.contains(secret_part),
+            "line {i} leaks the token: {line}"
+        );
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(secret_part));
+}
