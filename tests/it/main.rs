@@ -4,6 +4,7 @@
 mod auth;
 mod bot;
 mod cli;
+mod fuzz;
 mod helpers;
 mod rhythm;
 mod secrets;
