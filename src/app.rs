@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use crate::bot::{self, BotError};
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::faults::Hooks;
 use crate::jobs::{JobDeps, scheduler};
 use crate::store::Store;
 
@@ -24,7 +25,17 @@ pub fn instance_id() -> String {
 pub async fn run(
     settings: Settings,
     clock: Arc<dyn Clock>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), BotError> {
+    run_with(settings, clock, shutdown, Arc::default()).await
+}
+
+/// As [`run`], with crash points a fault test may arm.
+pub async fn run_with(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
     mut shutdown: watch::Receiver<bool>,
+    hooks: Arc<Hooks>,
 ) -> Result<(), BotError> {
     let store = Store::open(&settings.database.url, settings.database.max_connections).await?;
     let settings = Arc::new(settings);
@@ -36,6 +47,7 @@ pub async fn run(
         store: store.clone(),
         settings: settings.clone(),
         owner: instance_id(),
+        hooks: hooks.clone(),
     };
     let messenger = connected.messenger(store.clone());
     let start = scheduler::prepare(&jobs, clock.as_ref()).await?;
@@ -53,7 +65,7 @@ pub async fn run(
             tracing::error!(error = %e, "scheduler stopped");
         }
     });
-    let result = bot::serve(connected, settings, store.clone(), clock, shutdown).await;
+    let result = bot::serve(connected, settings, store.clone(), clock, shutdown, hooks).await;
     let _ = scheduler.await;
     store.close().await;
     result

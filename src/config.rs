@@ -64,6 +64,7 @@ struct RawDatabase {
 #[derive(Debug, Clone, Deserialize)]
 struct RawTelegram {
     api_url: String,
+    throttle: bool,
     token: Option<SecretString>,
 }
 
@@ -163,6 +164,9 @@ pub struct DatabaseSettings {
 #[derive(Debug, Clone)]
 pub struct TelegramSettings {
     pub api_url: String,
+    /// Pace sends to Telegram's rate limits; off only against a local Bot
+    /// API server, which has none.
+    pub throttle: bool,
     /// Never printed: `SecretString`'s Debug shows `[REDACTED]`.
     pub token: Option<SecretString>,
 }
@@ -279,7 +283,11 @@ impl Settings {
                 url,
                 max_connections: raw.database.max_connections,
             },
-            telegram: TelegramSettings { api_url, token },
+            telegram: TelegramSettings {
+                api_url,
+                throttle: raw.telegram.throttle,
+                token,
+            },
             schedule: raw.schedule,
             deadline,
             crons,
@@ -371,6 +379,7 @@ mod tests {
         assert!(s.database.url.starts_with("sqlite:"));
         assert_eq!(s.schedule.bulletin, "0 0 16 * * Fri");
         assert!(s.telegram.token.is_none());
+        assert!(s.telegram.throttle);
     }
 
     #[test]

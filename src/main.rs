@@ -85,6 +85,16 @@ enum Command {
     Monthly(JobArgs),
     /// Post the quarterly review of the quarter before --now.
     Quarterly(JobArgs),
+    /// The whole bot offline: a sample portfolio, simulated people and
+    /// Telegram, a few weeks on a fast clock; prints the chats' transcripts.
+    Demo {
+        /// Reporting weeks to play (1 to 12).
+        #[arg(long, default_value_t = 4)]
+        weeks: u32,
+        /// Keep the demo's SQLite file at PATH (it must not exist yet).
+        #[arg(long, value_name = "PATH")]
+        keep: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -129,6 +139,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::Demo { weeks, keep } = &cli.command {
+        return run_demo(settings, cli.lang.as_deref(), *weeks, keep.clone());
+    }
     let secrets = settings
         .telegram
         .token
@@ -157,6 +170,46 @@ fn main() -> ExitCode {
                 Some(r) => eprintln!("{r}"),
                 None => eprintln!("duban: {e:#}"),
             }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `duban demo`: needs no token, network or database of the user's; the
+/// demo brings its own.
+fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<PathBuf>) -> ExitCode {
+    duban::demo::init_tracing();
+    let lang: Lang = match lang.map(str::parse).transpose() {
+        Ok(l) => l.unwrap_or(settings.locale),
+        Err(e) => {
+            eprintln!("duban: --lang: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("duban: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opts = duban::demo::Options {
+        settings,
+        weeks,
+        lang,
+        keep,
+    };
+    match runtime.block_on(duban::demo::run(opts)) {
+        Ok(transcript) => {
+            print!("{transcript}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("duban: demo: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -218,6 +271,7 @@ async fn run_job(
         store: store.clone(),
         settings: std::sync::Arc::new(settings),
         owner: duban::app::instance_id(),
+        hooks: Default::default(),
     };
     if dry_run && matches!(job, Job::Monthly | Job::Quarterly) {
         let ctx = RunCtx {
@@ -319,7 +373,9 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let result = match cli.command {
-        Command::Run => unreachable!("handled before the database is opened"),
+        Command::Run | Command::Demo { .. } => {
+            unreachable!("handled before the database is opened")
+        }
         Command::Migrate => {
             println!("database is up to date");
             Ok(())

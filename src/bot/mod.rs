@@ -58,6 +58,7 @@ pub enum BotError {
 const POLL_TIMEOUT_SECS: u32 = 10;
 
 struct Deps {
+    hooks: Arc<crate::faults::Hooks>,
     store: Store,
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
@@ -121,11 +122,23 @@ pub async fn connect(
         return Ok(None);
     };
     tracing::info!(username = %me.username(), "connected to Telegram");
-    let bot = plain.clone().throttle(Limits {
-        // Telegram allows 20 a minute in a group; teloxide assumes 10.
-        messages_per_min_channel_or_supergroup: 20,
-        ..Limits::default()
-    });
+    let limits = if settings.telegram.throttle {
+        Limits {
+            // Telegram allows 20 a minute in a group; teloxide assumes 10.
+            messages_per_min_channel_or_supergroup: 20,
+            ..Limits::default()
+        }
+    } else {
+        // Kept in the adaptor so the bot's type does not change; the overall
+        // figure is also the adaptor's queue capacity, so not u32::MAX.
+        Limits {
+            messages_per_sec_chat: 10_000,
+            messages_per_min_chat: 600_000,
+            messages_per_min_channel_or_supergroup: 600_000,
+            messages_per_sec_overall: 10_000,
+        }
+    };
+    let bot = plain.clone().throttle(limits);
     Ok(Some(Connected {
         plain,
         bot,
@@ -142,6 +155,7 @@ pub async fn serve(
     store: Store,
     clock: Arc<dyn Clock>,
     mut shutdown: watch::Receiver<bool>,
+    hooks: Arc<crate::faults::Hooks>,
 ) -> Result<(), BotError> {
     let Connected {
         plain,
@@ -153,6 +167,7 @@ pub async fn serve(
     register_commands(&bot, &settings).await;
 
     let deps = Arc::new(Deps {
+        hooks,
         store: store.clone(),
         settings,
         clock,
@@ -295,6 +310,7 @@ async fn process(deps: &Deps, update: Update) {
     let chat = update.chat().map(|c| c.id.0).unwrap_or_default();
     let span = tracing::info_span!("update", update_id, chat, project = tracing::field::Empty);
     async {
+        deps.hooks.handling().await;
         let event = convert::event(&update, deps.bot_id);
         let now = deps.clock.now();
         let env = Env {

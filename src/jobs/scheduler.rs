@@ -92,24 +92,51 @@ pub async fn run(
                 Some((*job, fire, shifted(&deps, *job, fire)))
             })
             .min_by_key(|(_, _, at)| *at);
-        let Some((job, fire, at)) = due else {
+        // A claim left unsent by a crash elsewhere is retried when its lease
+        // ends, not only when the next job happens to run.
+        let stale_at = match next_stale(&deps).await {
+            Ok(t) => t,
+            Err(e) => {
+                // The database is away for a moment: try again shortly.
+                tracing::error!(error = %e, "scheduler cannot read the ledger");
+                Some(clock.now() + chrono::Duration::seconds(30))
+            }
+        };
+        let wake = match (due.map(|(_, _, at)| at), stale_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(wake) = wake else {
             let _ = shutdown.wait_for(|s| *s).await;
             return Ok(());
         };
-        tracing::debug!(job = job.name(), %at, "next job");
         tokio::select! {
             _ = shutdown.wait_for(|s| *s) => return Ok(()),
-            _ = clock.sleep_until(at) => {}
+            _ = clock.sleep_until(wake) => {}
         }
         let now = clock.now();
-        let late = now - at > LATE_AFTER;
-        run_logged(&deps, messenger, job, fire, now, late).await;
-        record(&deps, job, fire, now).await?;
-        if let Some(entry) = last.iter_mut().find(|(j, _)| *j == job) {
-            entry.1 = fire;
+        if let Some((job, fire, at)) = due.filter(|(_, _, at)| *at <= now) {
+            tracing::debug!(job = job.name(), %at, "job due");
+            let late = now - at > LATE_AFTER;
+            run_logged(&deps, messenger, job, fire, now, late).await;
+            // Remembered in memory even if the database refuses it now: the
+            // ledger keeps a rerun after a restart from sending twice.
+            if let Err(e) = record(&deps, job, fire, now).await {
+                tracing::error!(job = job.name(), error = %e, "cannot record the run");
+            }
+            if let Some(entry) = last.iter_mut().find(|(j, _)| *j == job) {
+                entry.1 = fire;
+            }
         }
-        sweep_stale(&deps, messenger, now).await?;
+        if let Err(e) = sweep_stale(&deps, messenger, now).await {
+            tracing::error!(error = %e, "cannot retry unsent claims now");
+        }
     }
+}
+
+async fn next_stale(deps: &JobDeps) -> Result<Option<DateTime<Utc>>> {
+    let mut conn = deps.store.pool().acquire().await?;
+    outbox::next_stale_at(&mut conn).await
 }
 
 enum Missed {

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::error::ApiError;
 use super::methods::{self, Upload};
 use super::validate;
-use super::{Fault, Inner};
+use super::{ChatKind, Fault, Inner, limits};
 
 /// Telegram's own upload limit for bots.
 const MAX_BODY: usize = 50 * 1024 * 1024;
@@ -45,14 +45,22 @@ fn respond(result: &Result<Value, ApiError>) -> Response {
     }
 }
 
-/// An answer that promises more body than it sends: hyper gives up on the
-/// connection mid-response, which is what a dropped connection looks like
-/// to the client.
+/// An answer whose body breaks off: hyper aborts the connection
+/// mid-response, which is what a dropped connection looks like to the
+/// client. (A body shorter than its declared length would make hyper panic
+/// in debug builds instead.)
 fn broken_response() -> Response {
-    let mut response = (StatusCode::OK, "{\"ok\":tr").into_response();
+    let parts: Vec<Result<&'static [u8], std::io::Error>> = vec![
+        Ok(b"{\"ok\":tr"),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated dropped connection",
+        )),
+    ];
+    let mut response = Response::new(axum::body::Body::from_stream(futures::stream::iter(parts)));
     response.headers_mut().insert(
-        header::CONTENT_LENGTH,
-        header::HeaderValue::from_static("4096"),
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
     );
     response
 }
@@ -116,7 +124,28 @@ async fn answer(
         return get_updates(inner, &params).await;
     }
     inner.mutate(|w| {
-        methods::call(w, name, &params, uploads).unwrap_or_else(|| Err(ApiError::not_supported()))
+        let limited = w.limiter.is_some() && limits::counts(name);
+        let (chat, now) = (
+            params.get("chat_id").and_then(Value::as_i64),
+            Instant::now(),
+        );
+        if limited {
+            let is_group = chat
+                .and_then(|c| w.chats.get(&c))
+                .is_some_and(|c| c.kind != ChatKind::Private);
+            if let Some(limiter) = w.limiter.as_mut() {
+                limiter.check(chat, is_group, now)?;
+            }
+        }
+        let result = methods::call(w, name, &params, uploads)
+            .unwrap_or_else(|| Err(ApiError::not_supported()));
+        if limited
+            && result.is_ok()
+            && let Some(limiter) = w.limiter.as_mut()
+        {
+            limiter.record(chat, now);
+        }
+        result
     })
 }
 

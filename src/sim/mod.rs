@@ -7,12 +7,14 @@
 //! difference: long polling with offsets, the Bot API schema's required
 //! fields, HTML entity parsing and the 4096-character limit, the
 //! 403/400 answers for blocked users, removed bots and migrated groups,
-//! `allowed_updates` filtering, and flood-control faults on demand.
+//! `allowed_updates` filtering, flood-control faults on demand, and
+//! Telegram's sending limits when asked to enforce them.
 
 mod error;
 mod html;
 mod http;
 mod json;
+mod limits;
 mod methods;
 mod validate;
 mod world;
@@ -26,6 +28,7 @@ use tokio::sync::{Notify, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+pub use limits::Limits;
 use world::{BotIdentity, World};
 
 /// The kinds of chat the world knows.
@@ -379,6 +382,11 @@ impl BotApiSim {
         }
     }
 
+    /// Delivers the next confirmed batch a second time, as Telegram may.
+    pub fn redeliver_next_batch(&self) {
+        self.inner.with(|w| w.redeliver_once = true);
+    }
+
     /// Updates pushed and not yet confirmed.
     pub fn pending_updates(&self) -> usize {
         self.inner.with(|w| w.updates.len())
@@ -418,6 +426,34 @@ impl BotApiSim {
                 fault,
             });
         });
+    }
+
+    /// From now on, sends over Telegram's flood limits are refused with 429
+    /// and `retry_after`, as Telegram refuses them (see [`Limits`]), and
+    /// counted in [`BotApiSim::rate_limited`]. Off unless asked for, so
+    /// tests that send in bursts are not slowed down.
+    pub fn enforce_limits(&self, limits: Limits) {
+        self.inner
+            .mutate(|w| w.limiter = Some(limits::RateLimiter::new(limits)));
+    }
+
+    /// Sends refused with 429 because they broke an enforced limit (faults
+    /// injected with [`BotApiSim::fail_next`] are not counted).
+    pub fn rate_limited(&self) -> usize {
+        self.inner
+            .with(|w| w.limiter.as_ref().map_or(0, |l| l.refused))
+    }
+
+    /// How many messages the bot has sent, without copying them.
+    pub fn sent_count(&self) -> usize {
+        self.inner.with(|w| w.sent.len())
+    }
+
+    /// True once at least `n` messages have been sent, within `timeout`.
+    pub async fn wait_sent_count(&self, n: usize, timeout: Duration) -> bool {
+        self.wait(timeout, |w| (w.sent.len() >= n).then_some(()))
+            .await
+            .is_some()
     }
 
     /// Stops serving: pending long polls return empty at once, then the

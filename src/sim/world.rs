@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
+use super::limits::RateLimiter;
 use super::{ChatKind, Fault, Pushed, Sent, json as tg};
 
 pub(crate) struct BotIdentity {
@@ -106,6 +107,11 @@ pub(crate) struct World {
     pub open_callbacks: HashSet<String>,
     next_callback: u64,
     pub shutting_down: bool,
+    /// Flood limits, when a test or benchmark asked for them.
+    pub limiter: Option<RateLimiter>,
+    /// The next confirmation is ignored once, so the batch it confirms is
+    /// delivered again (Telegram does this after its own hiccups).
+    pub redeliver_once: bool,
 }
 
 impl World {
@@ -130,6 +136,8 @@ impl World {
             open_callbacks: HashSet::new(),
             next_callback: 1,
             shutting_down: false,
+            limiter: None,
+            redeliver_once: false,
         }
     }
 
@@ -289,6 +297,10 @@ impl World {
     /// `offset` confirms every update below it; a negative one keeps only
     /// the last `-offset`.
     pub fn confirm(&mut self, offset: i64) {
+        if self.redeliver_once && offset > 0 && self.updates.iter().any(|(id, _)| *id < offset) {
+            self.redeliver_once = false;
+            return;
+        }
         if offset > 0 {
             self.updates.retain(|(id, _)| *id >= offset);
         } else if offset < 0 {

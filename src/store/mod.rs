@@ -82,6 +82,13 @@ impl Store {
                         sqlx::query("PRAGMA busy_timeout = 10000")
                             .execute(&mut *conn)
                             .await?;
+                        // With WAL, NORMAL keeps every commit across a crash
+                        // of the process (what the exactly-once rules need)
+                        // and gives up only the last ones on a power loss,
+                        // for one fsync per checkpoint instead of per commit.
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })

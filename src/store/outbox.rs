@@ -161,6 +161,16 @@ pub async fn stale(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Stale>> {
         .collect()
 }
 
+/// When the oldest unsent claim that may still be retried becomes stale.
+pub async fn next_stale_at(conn: &mut Conn) -> Result<Option<DateTime<Utc>>> {
+    let oldest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(claimed_at) FROM outbox WHERE sent_at IS NULL AND attempts < 2",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    oldest.map(|t| Ok(from_ts(t)? + LEASE)).transpose()
+}
+
 /// Takes over a stale claim found by [`stale`].
 pub async fn take_stale(
     conn: &mut Conn,

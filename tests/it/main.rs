@@ -4,9 +4,11 @@
 mod auth;
 mod bot;
 mod cli;
+mod demo;
 mod fuzz;
 mod helpers;
 mod rhythm;
 mod secrets;
 mod sim;
+mod soak;
 mod store;

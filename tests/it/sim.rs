@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use duban::sim::{BotApiSim, ChatKind, Fault};
+use duban::sim::{BotApiSim, ChatKind, Fault, Limits};
 use serde_json::{Value, json};
 use teloxide::prelude::*;
 use teloxide::types::{
@@ -584,6 +584,48 @@ async fn removed_bot_is_forbidden() {
         .await
         .expect("re-added");
     sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn enforced_limits_answer_429_with_retry_after() {
+    let (sim, bot) = world().await;
+    // Unlimited until asked.
+    for _ in 0..3 {
+        bot.send_message(ChatId(GROUP), "x")
+            .await
+            .expect("no limits yet");
+    }
+    sim.open_private(ALICE);
+    sim.enforce_limits(Limits {
+        overall_per_sec: 2,
+        per_group_per_min: 20,
+        per_chat_per_sec: 1,
+    });
+    bot.send_message(ChatId(GROUP), "x").await.expect("first");
+    let e = bot.send_message(ChatId(GROUP), "x").await.unwrap_err();
+    let RequestError::RetryAfter(after) = e else {
+        panic!("expected RetryAfter, got {e:?}");
+    };
+    assert_eq!(after.seconds(), 1);
+    bot.send_message(ChatId(SUPER), "x")
+        .await
+        .expect("another chat");
+    // Two accepted within the second: the overall limit refuses a third chat.
+    let e = bot.send_message(ChatId(ALICE), "x").await.unwrap_err();
+    assert!(matches!(e, RequestError::RetryAfter(_)), "{e:?}");
+    // Not a message: not counted, not refused.
+    bot.send_chat_action(ChatId(GROUP), ChatAction::Typing)
+        .await
+        .expect("chat actions are not limited");
+    assert_eq!(sim.rate_limited(), 2);
+    let refused: Vec<_> = sim.errors().into_iter().filter(|e| e.1 == 429).collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(refused[0].2.starts_with("Too Many Requests: retry after"));
+    assert_eq!(sim.sent_count(), 5);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    bot.send_message(ChatId(GROUP), "x")
+        .await
+        .expect("a second later");
 }
 
 #[tokio::test]

@@ -1,0 +1,157 @@
+//! Benchmark 3: composing (and rendering) the weekly bulletin for 1,000,
+//! 10,000 and 100,000 projects, from snapshots built in memory, with the
+//! peak heap it takes. `cargo bench --bench bulletin`.
+
+#[path = "../examples/bench/machine.rs"]
+mod machine;
+#[path = "../examples/bench/portfolio.rs"]
+mod portfolio;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use duban::domain::bulletin::{Policy, compose, render};
+use duban::domain::lang::Lang;
+use duban::domain::time::ReportingWeek;
+
+/// The system allocator, counting the bytes live and their high-water mark,
+/// so the benchmark can say how much heap composing takes.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+// SAFETY: every call is forwarded to `System` unchanged; only counters are
+// updated besides.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as for `alloc`.
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Heap taken at the peak of `f` beyond what was live before it, and how
+/// long `f` took.
+fn peak_of<R>(f: impl FnOnce() -> R) -> (R, usize, Duration) {
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let start = Instant::now();
+    let r = f();
+    let took = start.elapsed();
+    (r, PEAK.load(Ordering::Relaxed) - before, took)
+}
+
+const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+
+const POLICY: Policy = Policy {
+    warning_days: 14,
+    escalate_days: 14,
+    bottom_count: 3,
+};
+
+fn mib(bytes: usize) -> f64 {
+    bytes as f64 / 1024.0 / 1024.0
+}
+
+/// One cold run per size, outside criterion: the peak heap, and the output's
+/// size so a change that shortens the work is noticed.
+fn memory_report() {
+    let now = portfolio::bulletin_time();
+    let tz = portfolio::TZ;
+    let week = ReportingWeek::of_instant(now, tz);
+    println!("bulletin: peak heap (one cold run; snapshots are the input, held before)");
+    for n in SIZES {
+        let (snaps, input, _) = peak_of(|| portfolio::snapshots(n));
+        let (b, compose_peak, compose_time) =
+            peak_of(|| compose(week, now, tz, black_box(&snaps), POLICY));
+        let (text, render_peak, render_time) = peak_of(|| render(&b, Lang::ZhCn, tz));
+        println!(
+            "  {n:>7} projects: snapshots {:.1} MiB | compose {:.1} ms, peak {:.1} MiB | render {:.1} ms, peak {:.1} MiB | {} overdue, {} at risk, {} lines, {:.1} MiB of text",
+            mib(input),
+            compose_time.as_secs_f64() * 1e3,
+            mib(compose_peak),
+            render_time.as_secs_f64() * 1e3,
+            mib(render_peak),
+            b.overdue.len(),
+            b.at_risk.len(),
+            text.lines().count(),
+            mib(text.len()),
+        );
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let now = portfolio::bulletin_time();
+    let tz = portfolio::TZ;
+    let week = ReportingWeek::of_instant(now, tz);
+    let mut group = c.benchmark_group("bulletin");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for n in SIZES {
+        let snaps = portfolio::snapshots(n);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::new("compose", n), &snaps, |b, snaps| {
+            b.iter(|| compose(week, now, tz, black_box(snaps), POLICY));
+        });
+        let composed = compose(week, now, tz, &snaps, POLICY);
+        group.bench_with_input(BenchmarkId::new("render", n), &composed, |b, composed| {
+            b.iter(|| render(black_box(composed), Lang::ZhCn, tz));
+        });
+    }
+    group.finish();
+}
+
+fn main() {
+    println!("machine: {}", machine::describe());
+    println!("before: {}", machine::load());
+    memory_report();
+    let mut c = Criterion::default().configure_from_args();
+    benches(&mut c);
+    c.final_summary();
+    println!("after: {}", machine::load());
+}
