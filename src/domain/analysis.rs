@@ -12,8 +12,15 @@ use super::outgoing::escape_html;
 use super::ranking::{bottom, performance};
 use super::text::{fmt_local, t};
 
-/// The name of the start milestone, whose completion makes the start rate.
-pub const START_MILESTONE: &str = "开工";
+/// Names of the construction-start milestone, whose completion makes the
+/// start rate (开工率), as pledges write it in either language.
+pub fn is_start_milestone(name: &str) -> bool {
+    let n = name.trim().to_lowercase();
+    matches!(
+        n.as_str(),
+        "开工" | "start" | "construction start" | "start of construction"
+    )
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Analysis {
@@ -125,7 +132,7 @@ pub fn compose_analysis(
         if let Some(start) = s
             .milestones
             .iter()
-            .find(|m| m.name == START_MILESTONE && m.pledged <= to)
+            .find(|m| is_start_milestone(&m.name) && m.pledged <= to)
         {
             a.start_pledged += 1;
             a.started += usize::from(start.actual.is_some_and(|d| d <= to));
@@ -286,5 +293,7 @@ mod tests {
         assert_eq!(period_dates("2026-Q5"), None);
         assert_eq!(percent(1, 3), "33%");
         assert_eq!(percent(0, 0), "-");
+        assert!(is_start_milestone("开工") && is_start_milestone("Start"));
+        assert!(!is_start_milestone("竣工"));
     }
 }

@@ -22,11 +22,12 @@ pub enum Command {
     SetOwner,
     SetLiaison,
     Subscribe,
+    Lang,
     Cancel,
 }
 
 impl Command {
-    pub const ALL: [Command; 15] = [
+    pub const ALL: [Command; 16] = [
         Command::Start,
         Command::Help,
         Command::NewProject,
@@ -41,6 +42,7 @@ impl Command {
         Command::SetOwner,
         Command::SetLiaison,
         Command::Subscribe,
+        Command::Lang,
         Command::Cancel,
     ];
 
@@ -60,6 +62,7 @@ impl Command {
             Command::SetOwner => "setowner",
             Command::SetLiaison => "setliaison",
             Command::Subscribe => "subscribe",
+            Command::Lang => "lang",
             Command::Cancel => "cancel",
         }
     }
@@ -220,6 +223,15 @@ pub fn authorize(cmd: Command, roles: Roles, place: Place) -> Result<(), Refusal
                 Err(Refusal::AdminOnly)
             }
         }
+        // Anyone chooses the language of their own private chat; a project
+        // group's is its liaisons' choice; other chats' the admins'.
+        Lang => match place {
+            Place::Private => Ok(()),
+            _ if roles.admin => Ok(()),
+            Place::ProjectGroup if roles.liaison_here => Ok(()),
+            Place::ProjectGroup => Err(Refusal::LiaisonOnly),
+            _ => Err(Refusal::AdminOnly),
+        },
     }
 }
 

@@ -88,7 +88,7 @@ pub fn prompt_text(
         out.push(escape_html(&t(lang, "prompt.milestones", &[])));
         for (m, s) in upcoming.iter().take(PROMPT_MILESTONES) {
             out.push(escape_html(&format!(
-                "· {} {}（{}）",
+                "· {} {} · {}",
                 m.name,
                 m.pledged,
                 status_label(*s, lang)
@@ -203,7 +203,7 @@ fn item_lines(item: &LiaisonItem, lang: Lang) -> Vec<String> {
     }
     for (name, pledged, status) in &item.milestones {
         out.push(escape_html(&format!(
-            "· {name} {pledged}（{}）",
+            "· {name} {pledged} · {}",
             status_label(*status, lang)
         )));
     }
@@ -357,7 +357,7 @@ mod tests {
             text.contains("<a href=\"tg://user?id=42\">王总</a>"),
             "{text}"
         );
-        assert!(text.contains("· 开工 2026-11-20（逾期 3 天）"), "{text}");
+        assert!(text.contains("· 开工 2026-11-20 · 逾期 3 天"), "{text}");
         assert!(text.contains("#7 用电 &amp; 用水"), "{text}");
     }
 

@@ -17,17 +17,27 @@ pub async fn plan(
     period: &str,
     ctx: RunCtx,
 ) -> Result<Vec<Planned>> {
-    let Some(text) = text(conn, deps, job, period, ctx).await? else {
-        return Ok(Vec::new());
-    };
-    Ok(leadership_chats(conn, &deps.settings)
+    let mut out = Vec::new();
+    for t in leadership_chats(conn, &deps.settings).await? {
+        if let Some(text) = text(
+            conn,
+            deps,
+            job,
+            period,
+            RunCtx {
+                lang: t.lang,
+                ..ctx
+            },
+        )
         .await?
-        .into_iter()
-        .map(|chat| Planned {
-            chat_key: chat.clone(),
-            out: html(chat, text.clone()),
-        })
-        .collect())
+        {
+            out.push(Planned {
+                out: html(t.chat.clone(), text),
+                chat_key: t.chat,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// The analysis of `period` as posted (HTML).

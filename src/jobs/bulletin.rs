@@ -25,13 +25,21 @@ pub async fn plan(
         b.reports_expected = 0;
         b.missing.clear();
     }
-    let text = bulletin_html(&b, ctx);
     Ok(leadership_chats(conn, settings)
         .await?
         .into_iter()
-        .map(|chat| Planned {
-            chat_key: chat.clone(),
-            out: html(chat, text.clone()),
+        .map(|t| Planned {
+            out: html(
+                t.chat.clone(),
+                bulletin_html(
+                    &b,
+                    RunCtx {
+                        lang: t.lang,
+                        ..ctx
+                    },
+                ),
+            ),
+            chat_key: t.chat,
         })
         .collect())
 }

@@ -30,7 +30,11 @@ pub async fn plan(
         let Some(item) = liaison_item(&snap, ctx, true) else {
             continue;
         };
-        let groups = project_chats(conn, snap.project.id).await?;
+        let groups: Vec<String> = project_chats(conn, &deps.settings, snap.project.id)
+            .await?
+            .into_iter()
+            .map(|t| t.chat)
+            .collect();
         for liaison in people::with_role(conn, snap.project.id, Role::Liaison).await? {
             by_liaison
                 .entry(liaison.id)

@@ -274,28 +274,59 @@ pub(crate) fn mention(p: &Person) -> Mention {
     }
 }
 
+/// A chat to post in, with the language it is answered in.
+pub(crate) struct Target {
+    pub chat: String,
+    pub lang: crate::domain::lang::Lang,
+}
+
+fn lang_of(
+    chat: Option<&crate::domain::model::Chat>,
+    settings: &Settings,
+) -> crate::domain::lang::Lang {
+    chat.and_then(|c| c.locale.as_deref())
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(settings.locale)
+}
+
 /// The chats to post a project's messages in.
-pub(crate) async fn project_chats(conn: &mut Conn, project_id: i64) -> Result<Vec<String>> {
+pub(crate) async fn project_chats(
+    conn: &mut Conn,
+    settings: &Settings,
+    project_id: i64,
+) -> Result<Vec<Target>> {
     Ok(crate::store::chats::of_project(conn, project_id)
         .await?
         .into_iter()
-        .map(|c| c.external_id)
+        .map(|c| Target {
+            lang: lang_of(Some(&c), settings),
+            chat: c.external_id,
+        })
         .collect())
 }
 
 /// Leadership chats: configured ones and those subscribed with /subscribe.
-pub(crate) async fn leadership_chats(conn: &mut Conn, settings: &Settings) -> Result<Vec<String>> {
+pub(crate) async fn leadership_chats(conn: &mut Conn, settings: &Settings) -> Result<Vec<Target>> {
+    use crate::service::conversation::PLATFORM;
     let mut chats: Vec<String> = settings
         .leadership_chats
         .iter()
         .map(ToString::to_string)
         .collect();
-    for c in crate::store::chats::leadership(conn, crate::service::conversation::PLATFORM).await? {
+    for c in crate::store::chats::leadership(conn, PLATFORM).await? {
         if !chats.contains(&c) {
             chats.push(c);
         }
     }
-    Ok(chats)
+    let mut targets = Vec::with_capacity(chats.len());
+    for chat in chats {
+        let row = crate::store::chats::by_external(conn, PLATFORM, &chat).await?;
+        targets.push(Target {
+            lang: lang_of(row.as_ref(), settings),
+            chat,
+        });
+    }
+    Ok(targets)
 }
 
 pub(crate) fn html(chat: String, text: String) -> Outgoing {

@@ -22,7 +22,7 @@ pub async fn plan(
         if snap.report.is_some() {
             continue;
         }
-        let chats = project_chats(conn, snap.project.id).await?;
+        let chats = project_chats(conn, &deps.settings, snap.project.id).await?;
         if chats.is_empty() {
             continue;
         }
@@ -31,10 +31,20 @@ pub async fn plan(
             .iter()
             .map(mention)
             .collect();
-        let text = nudge_text(&snap, &owners, deadline, ctx);
-        out.extend(chats.into_iter().map(|chat| Planned {
-            chat_key: chat.clone(),
-            out: html(chat, text.clone()),
+        out.extend(chats.into_iter().map(|t| Planned {
+            out: html(
+                t.chat.clone(),
+                nudge_text(
+                    &snap,
+                    &owners,
+                    deadline,
+                    RunCtx {
+                        lang: t.lang,
+                        ..ctx
+                    },
+                ),
+            ),
+            chat_key: t.chat,
         }));
     }
     Ok(out)

@@ -16,7 +16,7 @@ pub async fn plan(
 ) -> Result<Vec<Planned>> {
     let mut out = Vec::new();
     for snap in portfolio::snapshots_with(conn, &deps.settings, week).await? {
-        let chats = project_chats(conn, snap.project.id).await?;
+        let chats = project_chats(conn, &deps.settings, snap.project.id).await?;
         if chats.is_empty() {
             continue;
         }
@@ -25,10 +25,20 @@ pub async fn plan(
             .iter()
             .map(mention)
             .collect();
-        let text = prompt_text(&snap, &owners, week, ctx);
-        out.extend(chats.into_iter().map(|chat| Planned {
-            chat_key: chat.clone(),
-            out: html(chat, text.clone()),
+        out.extend(chats.into_iter().map(|t| Planned {
+            out: html(
+                t.chat.clone(),
+                prompt_text(
+                    &snap,
+                    &owners,
+                    week,
+                    RunCtx {
+                        lang: t.lang,
+                        ..ctx
+                    },
+                ),
+            ),
+            chat_key: t.chat,
         }));
     }
     Ok(out)

@@ -267,6 +267,13 @@ async fn run_command(
             chats::set_leadership(tx, here.chat.id, true).await?;
             Ok(here.say("subscribe.done", &[]))
         }
+        Command::Lang => match args.trim().parse::<Lang>() {
+            Ok(lang) => {
+                chats::set_locale(tx, here.chat.id, lang.code()).await?;
+                Ok(vec![here.reply(t(lang, "lang.done", &[]))])
+            }
+            Err(_) => Ok(here.say("lang.usage", &[])),
+        },
         Command::Cancel => {
             let ended =
                 dialogues::end(tx, &here.chat.external_id, &here.person.external_id).await?;
@@ -442,9 +449,14 @@ async fn pledge(tx: &mut Conn, here: &Here, args: &str, now: DateTime<Utc>) -> O
             Some(m) if m.pledged == line.date => "pledge.line_same",
             Some(m) => {
                 milestones::revise(tx, m.id, line.date, &source, now).await?;
+                let key = if m.pledged == m.pledged_original {
+                    "pledge.line_revised_first"
+                } else {
+                    "pledge.line_revised"
+                };
                 out.push(t(
                     here.lang,
-                    "pledge.line_revised",
+                    key,
                     &[
                         ("name", m.name.clone()),
                         ("date", line.date.to_string()),

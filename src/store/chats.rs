@@ -84,6 +84,15 @@ pub async fn set_active(conn: &mut Conn, chat_id: i64, active: bool) -> Result<(
     Ok(())
 }
 
+pub async fn set_locale(conn: &mut Conn, chat_id: i64, locale: &str) -> Result<()> {
+    sqlx::query("UPDATE chats SET locale = $1 WHERE id = $2")
+        .bind(locale)
+        .bind(chat_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_leadership(conn: &mut Conn, chat_id: i64, on: bool) -> Result<()> {
     sqlx::query("UPDATE chats SET is_leadership = $1 WHERE id = $2")
         .bind(i64::from(on))

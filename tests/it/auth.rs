@@ -81,6 +81,7 @@ command     | admin | liaison of this project | liaison of another project | own
 /setowner   | --Y-  | --Y- | ---- | ---- | ---- | ---- | ----
 /setliaison | --Y-  | --Y- | ---- | ---- | ---- | ---- | ----
 /subscribe  | YYYY  | ---- | ---- | ---- | ---- | ---- | ----
+/lang       | YYYY  | Y-Y- | Y--- | Y--- | Y--- | Y--- | Y---
 /cancel     | YYYY  | YYYY | YYYY | YYYY | YYYY | YYYY | YYYY
 ";
 
@@ -93,6 +94,7 @@ fn args(cmd: Command) -> &'static str {
         Command::Done => " 开工",
         Command::Problem => " 测试问题",
         Command::Resolve => " 1",
+        Command::Lang => " en",
         _ => "",
     }
 }

@@ -627,3 +627,27 @@ async fn commands_are_registered_in_the_configured_language() {
     );
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_chat_can_switch_its_language() {
+    let db = TestDb::sqlite();
+    let sim = world().await;
+    let bot = Running::start(&db, &sim).await;
+    setup_project(&sim).await;
+    let r = ask(&sim, GROUP, MEMBER, "/lang en").await;
+    assert_eq!(r.text, "抱歉，只有管理员和本项目联络员可以使用这个命令。");
+    let r = ask(&sim, GROUP, ADMIN, "/lang en").await;
+    assert_eq!(r.text, "This chat now uses English.");
+    let r = ask(&sim, GROUP, OWNER, "/status").await;
+    assert!(
+        r.text.starts_with("P1 新能源电池项目 (signed)"),
+        "{}",
+        r.text
+    );
+    let r = ask(&sim, GROUP, OWNER, "/report progress: 101").await;
+    assert!(r.text.starts_with("Line 1 'progress: 101'"), "{}", r.text);
+    // Other chats keep the configured language.
+    let r = ask(&sim, OTHER_GROUP, MEMBER, "/help").await;
+    assert!(r.text.contains("本群还没有绑定项目"), "{}", r.text);
+    bot.stop().await;
+}

@@ -241,7 +241,7 @@ async fn status_shows_one_project_or_the_portfolio() {
             None,
         );
         assert_eq!(all.lines().count(), 7, "{all}");
-        assert!(all.contains("P2026-002 智能装备产业园 · under construction · next: 主体封顶 2026-12-05 (at risk (8 days left)) · reported this week (progress 65%) · open problems 2"), "{all}");
+        assert!(all.contains("P2026-002 智能装备产业园 · under construction · next: 主体封顶 2026-12-05 · at risk (8 days left) · reported this week (progress 65%) · open problems 2"), "{all}");
         let unknown = cli.run(&["status", "NOPE"]);
         assert_eq!(unknown.status.code(), Some(1));
         assert!(stderr(&unknown).contains("没有编号为 NOPE 的项目"));

@@ -79,7 +79,7 @@ async fn a_full_week_prompt_report_nudge_deadline_bulletin() {
         assert_eq!(prompt.parse_mode.as_deref(), Some("HTML"));
         assert!(prompt.text.contains("@owner"), "{}", prompt.text);
         assert!(
-            prompt.text.contains("开工 2026-11-20（逾期 3 天）"),
+            prompt.text.contains("开工 2026-11-20 · 逾期 3 天"),
             "{}",
             prompt.text
         );
@@ -124,7 +124,7 @@ async fn a_full_week_prompt_report_nudge_deadline_bulletin() {
             fallback.text
         );
         assert!(
-            fallback.text.contains("开工 2026-11-20（逾期 6 天）"),
+            fallback.text.contains("开工 2026-11-20 · 逾期 6 天"),
             "{}",
             fallback.text
         );

@@ -273,6 +273,13 @@ async fn soak() {
             );
             tally.faults += 1;
         }
+        if rng.chance(50) {
+            let slow = Fault::Slow {
+                delay: Duration::from_millis(300),
+            };
+            sim.fail_next("sendMessage", 2, slow);
+            tally.faults += 1;
+        }
         move_to(&clock, &sim, at(0, 9)).await;
         if crash_now {
             tokio::time::timeout(WAIT, instance.hooks.stalled())
@@ -428,7 +435,7 @@ async fn soak() {
         ),
         ("messages sent by the bot", report.messages.to_string()),
         (
-            "faults injected (429, dropped connections)",
+            "faults injected (429, slow answers, dropped connections)",
             tally.faults.to_string(),
         ),
         ("batches delivered twice", tally.redeliveries.to_string()),
