@@ -29,9 +29,10 @@ use tokio::time::Instant;
 
 use world::{Backend, Db, group_of, owner_of};
 
-const USAGE: &str = "usage: bench ingest [GROUPS] [sqlite|postgres] [--no-limits]
-       bench fanout [GROUPS] [sqlite|postgres]
-       bench idle [PROJECTS]";
+const USAGE: &str = "usage: bench ingest [GROUPS] [sqlite|postgres] [--no-limits] [--old-schema]
+       bench fanout [GROUPS] [sqlite|postgres] [--old-schema]
+       bench idle [PROJECTS]
+--old-schema drops the look-up indexes of migration 0004, for the figures before it";
 
 /// Weeks of earlier prompts in the ledger when the ingest benchmark runs.
 const HISTORY_WEEKS: u32 = 26;
@@ -63,8 +64,8 @@ async fn main() -> Result<()> {
     println!("machine: {}", machine::describe());
     println!("before: {}", machine::load());
     match what {
-        "ingest" => ingest(n, backend, !flag("--no-limits")).await?,
-        "fanout" => fanout(n, backend).await?,
+        "ingest" => ingest(n, backend, !flag("--no-limits"), flag("--old-schema")).await?,
+        "fanout" => fanout(n, backend, flag("--old-schema")).await?,
         "idle" => idle(n).await?,
         _ => bail!("{USAGE}"),
     }
@@ -82,9 +83,12 @@ fn secs(d: Duration) -> f64 {
 /// committed, and to the last echo the simulator accepted. The ledger holds
 /// half a year of earlier prompts, which the bot searches to recognise a
 /// reply to the prompt.
-async fn ingest(n: usize, backend: Backend, limits: bool) -> Result<()> {
+async fn ingest(n: usize, backend: Backend, limits: bool, old_schema: bool) -> Result<()> {
     let db = Db::fresh(backend).await?;
     world::populate(&db.url, n).await?;
+    if old_schema {
+        world::drop_lookup_indexes(&db.url).await?;
+    }
     world::prompt_history(&db.url, n, HISTORY_WEEKS).await?;
     let sim = world::sim(n).await?;
     let prompts = send_prompts(&db.url, &sim, n).await?;
@@ -143,8 +147,13 @@ async fn ingest(n: usize, backend: Backend, limits: bool) -> Result<()> {
     counter.close().await;
 
     println!(
-        "ingest: {n} groups, {}, {}",
+        "ingest: {n} groups, {}{}, {}",
         backend.name(),
+        if old_schema {
+            " without migration 0004's indexes"
+        } else {
+            ""
+        },
         if limits {
             "Telegram's limits enforced by the sim, bot paced by teloxide's Throttle"
         } else {
@@ -215,9 +224,12 @@ async fn send_prompts(url: &str, sim: &BotApiSim, n: usize) -> Result<Vec<i64>> 
 
 /// Benchmark 2: the weekly prompt to `n` groups through the job runner
 /// (ledger claim, send, completion), the sim enforcing Telegram's limits.
-async fn fanout(n: usize, backend: Backend) -> Result<()> {
+async fn fanout(n: usize, backend: Backend, old_schema: bool) -> Result<()> {
     let db = Db::fresh(backend).await?;
     world::populate(&db.url, n).await?;
+    if old_schema {
+        world::drop_lookup_indexes(&db.url).await?;
+    }
     let sim = world::sim(n).await?;
     sim.enforce_limits(Limits::TELEGRAM);
     let settings = Arc::new(world::settings(&db.url, &sim, &[])?);
@@ -251,8 +263,13 @@ async fn fanout(n: usize, backend: Backend) -> Result<()> {
     drop(conn);
     let completed = ledger.iter().filter(|row| row.1).count();
     println!(
-        "fanout: weekly prompt to {n} groups, {}, Telegram's limits enforced by the sim",
-        backend.name()
+        "fanout: weekly prompt to {n} groups, {}{}, Telegram's limits enforced by the sim",
+        backend.name(),
+        if old_schema {
+            " without migration 0004's indexes"
+        } else {
+            ""
+        },
     );
     println!(
         "  took {:.2} s; theoretical minimum {n} / 30 per s = {minimum:.2} s; ratio {:.3}",

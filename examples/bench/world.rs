@@ -156,6 +156,19 @@ pub async fn populate(url: &str, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// The schema as it was before migration 0004, for before/after figures
+/// from one binary: the migration stays recorded, so nothing re-creates them.
+pub async fn drop_lookup_indexes(url: &str) -> Result<()> {
+    let store = Store::connect(url, 1).await?;
+    for index in ["chats_project", "outbox_message"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {index}")))
+            .execute(store.pool())
+            .await?;
+    }
+    store.close().await;
+    Ok(())
+}
+
 /// The ledger of `weeks` weekly prompts already sent to every group, as
 /// after half a year of use: replies to this week's prompt are looked up
 /// among them.

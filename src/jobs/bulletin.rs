@@ -6,7 +6,7 @@ use crate::domain::time::ReportingWeek;
 use crate::service::portfolio;
 use crate::store::{Conn, Result};
 
-use super::{JobDeps, Planned, html, leadership_chats};
+use super::{JobDeps, Planned, leadership_chats, to_each};
 
 /// The bulletin of `week` (the week of its scheduled time), as things stand
 /// now, or at the week's end when sent after it.
@@ -25,21 +25,6 @@ pub async fn plan(
         b.reports_expected = 0;
         b.missing.clear();
     }
-    Ok(leadership_chats(conn, settings)
-        .await?
-        .into_iter()
-        .map(|t| Planned {
-            out: html(
-                t.chat.clone(),
-                bulletin_html(
-                    &b,
-                    RunCtx {
-                        lang: t.lang,
-                        ..ctx
-                    },
-                ),
-            ),
-            chat_key: t.chat,
-        })
-        .collect())
+    let targets = leadership_chats(conn, settings).await?;
+    Ok(to_each(targets, ctx, |c| bulletin_html(&b, c)).collect())
 }

@@ -329,6 +329,35 @@ pub(crate) async fn leadership_chats(conn: &mut Conn, settings: &Settings) -> Re
     Ok(targets)
 }
 
+/// The owners of a project, to mention.
+pub(crate) async fn owners(conn: &mut Conn, project_id: i64) -> Result<Vec<Mention>> {
+    Ok(
+        crate::store::people::with_role(conn, project_id, crate::domain::model::Role::Owner)
+            .await?
+            .iter()
+            .map(mention)
+            .collect(),
+    )
+}
+
+/// One message per target chat, each in the chat's language.
+pub(crate) fn to_each(
+    targets: Vec<Target>,
+    ctx: RunCtx,
+    text: impl Fn(RunCtx) -> String,
+) -> impl Iterator<Item = Planned> {
+    targets.into_iter().map(move |t| Planned {
+        out: html(
+            t.chat.clone(),
+            text(RunCtx {
+                lang: t.lang,
+                ..ctx
+            }),
+        ),
+        chat_key: t.chat,
+    })
+}
+
 pub(crate) fn html(chat: String, text: String) -> Outgoing {
     Outgoing {
         html: true,

@@ -1,14 +1,13 @@
 //! Wednesday: mention the owners of projects that have not reported, and
 //! only them.
 
-use crate::domain::model::Role;
 use crate::domain::rhythm::{RunCtx, nudge_text};
 use crate::domain::schedule::report_deadline;
 use crate::domain::time::ReportingWeek;
 use crate::service::portfolio;
-use crate::store::{Conn, Result, people};
+use crate::store::{Conn, Result};
 
-use super::{JobDeps, Planned, html, mention, project_chats};
+use super::{JobDeps, Planned, owners, project_chats, to_each};
 
 pub async fn plan(
     conn: &mut Conn,
@@ -26,25 +25,9 @@ pub async fn plan(
         if chats.is_empty() {
             continue;
         }
-        let owners: Vec<_> = people::with_role(conn, snap.project.id, Role::Owner)
-            .await?
-            .iter()
-            .map(mention)
-            .collect();
-        out.extend(chats.into_iter().map(|t| Planned {
-            out: html(
-                t.chat.clone(),
-                nudge_text(
-                    &snap,
-                    &owners,
-                    deadline,
-                    RunCtx {
-                        lang: t.lang,
-                        ..ctx
-                    },
-                ),
-            ),
-            chat_key: t.chat,
+        let owners = owners(conn, snap.project.id).await?;
+        out.extend(to_each(chats, ctx, |c| {
+            nudge_text(&snap, &owners, deadline, c)
         }));
     }
     Ok(out)

@@ -1,12 +1,11 @@
 //! Monday: the week's prompt in every active project group.
 
-use crate::domain::model::Role;
 use crate::domain::rhythm::{RunCtx, prompt_text};
 use crate::domain::time::ReportingWeek;
 use crate::service::portfolio;
-use crate::store::{Conn, Result, people};
+use crate::store::{Conn, Result};
 
-use super::{JobDeps, Planned, html, mention, project_chats};
+use super::{JobDeps, Planned, owners, project_chats, to_each};
 
 pub async fn plan(
     conn: &mut Conn,
@@ -20,25 +19,9 @@ pub async fn plan(
         if chats.is_empty() {
             continue;
         }
-        let owners: Vec<_> = people::with_role(conn, snap.project.id, Role::Owner)
-            .await?
-            .iter()
-            .map(mention)
-            .collect();
-        out.extend(chats.into_iter().map(|t| Planned {
-            out: html(
-                t.chat.clone(),
-                prompt_text(
-                    &snap,
-                    &owners,
-                    week,
-                    RunCtx {
-                        lang: t.lang,
-                        ..ctx
-                    },
-                ),
-            ),
-            chat_key: t.chat,
+        let owners = owners(conn, snap.project.id).await?;
+        out.extend(to_each(chats, ctx, |c| {
+            prompt_text(&snap, &owners, week, c)
         }));
     }
     Ok(out)

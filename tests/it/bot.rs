@@ -14,7 +14,7 @@ use sqlx::Row;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::helpers::{TestDb, dump, sh};
+use crate::helpers::{TestDb, dump, portfolio_rows, sh};
 
 pub const TOKEN: &str = "123456:AAtest-SECRET-token";
 pub const ADMIN: i64 = 1001;
@@ -139,6 +139,13 @@ pub async fn setup_project(sim: &BotApiSim) {
     assert!(r.text.contains("开工 2026-11-20（新增）"), "{}", r.text);
 }
 
+/// The admin answers `who`'s message with `command` (/setowner, /setliaison).
+pub async fn appoint(sim: &BotApiSim, group: i64, who: i64, command: &str) -> Sent {
+    let hello = sim.push_text(group, who, "你好");
+    let p = sim.push_reply(group, ADMIN, command, hello.message_id);
+    reply_to(sim, group, p.message_id).await
+}
+
 async fn count(db: &TestDb, sql: &'static str) -> i64 {
     let store = db.store().await;
     let n: i64 = sqlx::query_scalar(sql)
@@ -258,13 +265,12 @@ async fn a_malformed_report_gets_the_line_and_stores_nothing() {
         );
         // Only the chat and people rows of those messages may differ: compare the portfolio.
         let after = dump(&store).await;
-        let portfolio = |d: &[String]| {
-            d.iter()
-                .filter(|l| !l.starts_with("people") && !l.starts_with("chats"))
-                .cloned()
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(portfolio(&after), portfolio(&before), "{}", db.label);
+        assert_eq!(
+            portfolio_rows(&after),
+            portfolio_rows(&before),
+            "{}",
+            db.label
+        );
         store.close().await;
         bot.stop().await;
     }
@@ -293,13 +299,12 @@ async fn strangers_are_refused_and_change_nothing() {
         let r = ask(&sim, GROUP, STRANGER, "/frobnicate").await;
         assert!(r.text.contains("没有 /frobnicate 这个命令"), "{}", r.text);
         let after = dump(&store).await;
-        let portfolio = |d: &[String]| {
-            d.iter()
-                .filter(|l| !l.starts_with("people") && !l.starts_with("chats"))
-                .cloned()
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(portfolio(&after), portfolio(&before), "{}", db.label);
+        assert_eq!(
+            portfolio_rows(&after),
+            portfolio_rows(&before),
+            "{}",
+            db.label
+        );
         store.close().await;
         bot.stop().await;
     }
@@ -312,9 +317,7 @@ async fn done_problem_resolve_and_status_in_group_and_leadership_chat() {
         let bot = Running::start(&db, &sim).await;
         setup_project(&sim).await;
         // The liaison becomes the project's liaison by the admin replying to them.
-        let hello = sim.push_text(GROUP, LIAISON, "大家好");
-        let p = sim.push_reply(GROUP, ADMIN, "/setliaison", hello.message_id);
-        let r = reply_to(&sim, GROUP, p.message_id).await;
+        let r = appoint(&sim, GROUP, LIAISON, "/setliaison").await;
         assert_eq!(r.text, "已设 张伟 为项目 P1 的联络员。");
 
         let r = ask(&sim, GROUP, MEMBER, "/done 开工 2026-11-22").await;
@@ -369,9 +372,7 @@ async fn the_bot_removed_marks_the_chat_inactive_and_tells_the_liaison() {
         let sim = world().await;
         let bot = Running::start(&db, &sim).await;
         setup_project(&sim).await;
-        let hello = sim.push_text(GROUP, LIAISON, "我是联络员");
-        let p = sim.push_reply(GROUP, ADMIN, "/setliaison", hello.message_id);
-        reply_to(&sim, GROUP, p.message_id).await;
+        appoint(&sim, GROUP, LIAISON, "/setliaison").await;
         sim.push_bot_removed(GROUP, OWNER);
         let note = sim
             .wait_sent(WAIT, |s| s.chat_id == LIAISON && s.text.contains("移出"))

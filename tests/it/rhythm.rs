@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use duban::sim::{BotApiSim, ChatKind, Sent};
 
 use crate::bot::{
-    ADMIN, GROUP, LEAD_CHAT, LIAISON, MEMBER, OTHER_GROUP, OWNER, Running, TOKEN, ask, reply_to,
-    settings_for, world,
+    ADMIN, GROUP, LEAD_CHAT, LIAISON, MEMBER, OTHER_GROUP, OWNER, Running, TOKEN, appoint, ask,
+    reply_to, settings_for, world,
 };
 use crate::helpers::{TestDb, sh};
 
@@ -38,9 +38,7 @@ async fn two_projects(sim: &BotApiSim) {
         .await;
         assert!(r.text.contains("新增"), "{}", r.text);
         for (who, cmd) in [(owner, "/setowner"), (liaison, "/setliaison")] {
-            let hello = sim.push_text(group, who, "你好");
-            let p = sim.push_reply(group, ADMIN, cmd, hello.message_id);
-            reply_to(sim, group, p.message_id).await;
+            appoint(sim, group, who, cmd).await;
         }
     }
 }
