@@ -134,6 +134,8 @@ async fn run_inner(
         for _ in &mine {
             deps.hooks.claim_made().await;
         }
+        let ids: Vec<i64> = mine.iter().map(|(id, _)| *id).collect();
+        mark_sending(deps, &ids).await?;
         // Telegram is waited on concurrently (the Throttle paces the batch);
         // each send is completed in the ledger as soon as it is answered, so
         // a crash can leave at most the sends then in the air to retry.
@@ -198,6 +200,13 @@ async fn claim_batch<'p>(
     Ok(mine)
 }
 
+async fn mark_sending(deps: &JobDeps, ids: &[i64]) -> Result<()> {
+    let mut tx = deps.store.begin().await?;
+    outbox::sending(&mut tx, ids).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 fn tally(outcome: &mut Outcome, delivery: &Delivery) {
     match delivery {
         Delivery::Sent(_) => outcome.sent += 1,
@@ -257,8 +266,9 @@ pub async fn sweep_stale(
             chat = s.chat_key,
             "sending a claim left unsent"
         );
-        let delivery = messenger.send(&out).await;
         drop(conn);
+        mark_sending(deps, &[s.id]).await?;
+        let delivery = messenger.send(&out).await;
         record(deps, s.id, &delivery, now).await?;
         sent += usize::from(!matches!(delivery, Delivery::Failed(_)));
         conn = deps.store.pool().acquire().await?;

@@ -34,7 +34,7 @@ pub struct NewClaim<'a> {
 pub async fn claim(conn: &mut Conn, c: &NewClaim<'_>, now: DateTime<Utc>) -> Result<Claim> {
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO outbox (job, period, chat_key, claimed_at, attempts, late, owner, payload) \
-         VALUES ($1, $2, $3, $4, 1, $5, $6, $7) ON CONFLICT (job, period, chat_key) DO NOTHING RETURNING id",
+         VALUES ($1, $2, $3, $4, 0, $5, $6, $7) ON CONFLICT (job, period, chat_key) DO NOTHING RETURNING id",
     )
     .bind(c.job)
     .bind(c.period)
@@ -71,7 +71,9 @@ pub async fn claim(conn: &mut Conn, c: &NewClaim<'_>, now: DateTime<Utc>) -> Res
     .await
 }
 
-/// Takes over an unsent claim whose lease ran out, once.
+/// Takes over an unsent claim whose lease ran out. `attempts` counts sends
+/// started, so a claim whose holder died before sending stays retriable, and
+/// one whose send was in the air at a crash is retried once more only.
 async fn take_over(
     conn: &mut Conn,
     id: i64,
@@ -84,7 +86,7 @@ async fn take_over(
         return Ok(Claim::Taken);
     }
     let done = sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, claimed_at = $1, owner = $2, late = 1 \
+        "UPDATE outbox SET claimed_at = $1, owner = $2, late = 1 \
          WHERE id = $3 AND attempts = $4 AND sent_at IS NULL",
     )
     .bind(ts(now))
@@ -98,6 +100,17 @@ async fn take_over(
     } else {
         Claim::Taken
     })
+}
+
+/// Records that the sends of these claims are starting (in one transaction).
+pub async fn sending(conn: &mut Conn, ids: &[i64]) -> Result<()> {
+    for id in ids {
+        sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1")
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Records the message id of a sent claim (and how it went, e.g. via a
