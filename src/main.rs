@@ -152,16 +152,9 @@ fn main() -> ExitCode {
     if matches!(cli.command, Command::Run) {
         return run_bot(settings);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("duban: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     match runtime.block_on(run(cli, settings)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -175,6 +168,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// The async runtime every command runs on; two workers, as the machine
+/// it is built for has two cores.
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("duban: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })
+}
+
 /// `duban demo`: needs no token, network or database of the user's; the
 /// demo brings its own.
 fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<PathBuf>) -> ExitCode {
@@ -186,16 +192,9 @@ fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<Pat
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("duban: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let opts = duban::demo::Options {
         settings,
@@ -218,15 +217,9 @@ fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<Pat
 /// `duban run`: exit 2 when the token is missing or refused, so a service
 /// manager does not restart it in a loop.
 fn run_bot(settings: Settings) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("duban: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(async {
         let (stop, shutdown) = tokio::sync::watch::channel(false);

@@ -28,6 +28,7 @@ use teloxide::types::{BotCommand, Update};
 use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use teloxide::{ApiError, RequestError};
 use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -424,5 +425,3 @@ impl<'a> AsUpdateStream<'a> for ChannelListener {
         .boxed()
     }
 }
-
-use tracing::Instrument;
