@@ -392,10 +392,10 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             let policy = settings.policy();
             match code {
                 Some(code) => match portfolio::project(&store, &settings, &code, now).await? {
-                    Some((snap, latest)) => {
+                    Some((snap, latest, no_dm)) => {
                         println!(
                             "{}",
-                            render_project(&snap, latest.as_ref(), now, tz, policy, lang)
+                            render_project(&snap, latest.as_ref(), &no_dm, now, tz, policy, lang)
                         );
                         Ok(())
                     }

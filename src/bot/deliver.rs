@@ -59,9 +59,16 @@ pub fn redact(text: &str, token: &str) -> String {
 
 pub async fn deliver(bot: &TgBot, store: &Store, token: &str, out: &Outgoing) -> Delivery {
     match send_parts(bot, store, out).await {
-        Ok(ids) => Delivery::Sent(ids),
+        Ok(ids) => {
+            // A private chat (a person's id) that took a message can be
+            // written to first from now on.
+            if out.chat.parse::<i64>().is_ok_and(|id| id > 0) {
+                let _ = mark_person_reachable(store, &out.chat, true).await;
+            }
+            Delivery::Sent(ids)
+        }
         Err(RequestError::Api(e)) if classify(&e) == Refused::Person => {
-            let _ = mark_person_unreachable(store, &out.chat).await;
+            let _ = mark_person_reachable(store, &out.chat, false).await;
             if out.fallback.is_empty() {
                 return Delivery::Failed(redact(&e.to_string(), token));
             }
@@ -143,10 +150,16 @@ fn io_error(e: impl std::fmt::Display) -> RequestError {
     RequestError::Io(std::sync::Arc::new(std::io::Error::other(e.to_string())))
 }
 
-async fn mark_person_unreachable(store: &Store, external_id: &str) -> crate::store::Result<()> {
+async fn mark_person_reachable(
+    store: &Store,
+    external_id: &str,
+    can: bool,
+) -> crate::store::Result<()> {
     let mut conn = store.pool().acquire().await?;
-    if let Some(p) = people::by_external(&mut conn, PLATFORM, external_id).await? {
-        people::set_can_dm(&mut conn, p.id, false).await?;
+    if let Some(p) = people::by_external(&mut conn, PLATFORM, external_id).await?
+        && p.can_dm != can
+    {
+        people::set_can_dm(&mut conn, p.id, can).await?;
     }
     Ok(())
 }

@@ -97,6 +97,7 @@ pub fn render_portfolio(
 pub fn render_project(
     s: &ProjectSnapshot,
     latest: Option<&Report>,
+    liaisons_without_dm: &[String],
     now: DateTime<Utc>,
     tz: Tz,
     policy: Policy,
@@ -128,8 +129,15 @@ pub fn render_project(
                 ),
             ],
         ),
-        t(lang, "status.milestones", &[]),
     ];
+    if !liaisons_without_dm.is_empty() {
+        out.push(t(
+            lang,
+            "status.liaison_no_dm",
+            &[("names", liaisons_without_dm.join(", "))],
+        ));
+    }
+    out.push(t(lang, "status.milestones", &[]));
     if s.milestones.is_empty() {
         out.push(format!("  {}", t(lang, "status.no_milestones", &[])));
     }

@@ -729,8 +729,8 @@ async fn status(tx: &mut Conn, env: &Env<'_>, here: &Here, now: DateTime<Utc>) -
     let text = match (&here.project, here.place) {
         (Some(p), Place::ProjectGroup) => {
             match portfolio::project_with(tx, settings, &p.code, now).await? {
-                Some((snap, latest)) => {
-                    render_project(&snap, latest.as_ref(), now, tz, policy, here.lang)
+                Some((snap, latest, no_dm)) => {
+                    render_project(&snap, latest.as_ref(), &no_dm, now, tz, policy, here.lang)
                 }
                 None => t(
                     here.lang,

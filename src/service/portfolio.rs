@@ -7,8 +7,12 @@ use chrono::{DateTime, Utc};
 use crate::config::Settings;
 use crate::domain::bulletin::{Bulletin, ProjectSnapshot, compose};
 use crate::domain::model::Report;
+use crate::domain::model::Role;
 use crate::domain::time::ReportingWeek;
-use crate::store::{Conn, Result, Store, milestones, problems, projects, reports};
+use crate::store::{Conn, Result, Store, milestones, people, problems, projects, reports};
+
+/// A project's snapshot, latest report, and liaisons not reachable privately.
+pub type ProjectView = (ProjectSnapshot, Option<Report>, Vec<String>);
 
 /// Every active project with its pledge, its report in force for `week`, and
 /// the problems open or changed since the week began.
@@ -74,13 +78,14 @@ pub async fn bulletin_with(
 }
 
 /// One project in full: its snapshot for the week of `now` (all of its
-/// problems) and its latest report of any week.
+/// problems), its latest report of any week, and the liaisons the bot may
+/// not write to first (their pings go to the group instead).
 pub async fn project(
     store: &Store,
     settings: &Settings,
     code: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(ProjectSnapshot, Option<Report>)>> {
+) -> Result<Option<ProjectView>> {
     project_with(&mut *store.pool().acquire().await?, settings, code, now).await
 }
 
@@ -89,7 +94,7 @@ pub async fn project_with(
     settings: &Settings,
     code: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(ProjectSnapshot, Option<Report>)>> {
+) -> Result<Option<ProjectView>> {
     let Some(p) = projects::by_code(&mut *conn, code).await? else {
         return Ok(None);
     };
@@ -106,5 +111,11 @@ pub async fn project_with(
         problems: problems::of_project(&mut *conn, p.id).await?,
         project: p,
     };
-    Ok(Some((snap, latest)))
+    let no_dm = people::with_role(conn, snap.project.id, Role::Liaison)
+        .await?
+        .into_iter()
+        .filter(|l| !l.can_dm)
+        .map(|l| l.display_name)
+        .collect();
+    Ok(Some((snap, latest, no_dm)))
 }

@@ -187,6 +187,13 @@ async fn a_full_week_prompt_report_nudge_deadline_bulletin() {
             Running::start_with(&sim, settings_for(&db, &sim, &[]), sh(2026, 11, 27, 17, 0)).await;
         let r = ask(&sim, GROUP, OWNER, "/status").await;
         assert!(r.text.starts_with("P1"), "{}", r.text);
+        // /status says where P2's liaison's pings go.
+        let r = ask(&sim, OTHER_GROUP, OWNER2, "/status").await;
+        assert!(
+            r.text.contains("联络员 孙联络 尚未私聊机器人"),
+            "{}",
+            r.text
+        );
         bot.stop().await;
         assert_eq!(to_chat(&sim, LEAD_CHAT, "督办周动态"), 1, "{}", db.label);
         assert_eq!(to_chat(&sim, GROUP, "请直接回复本消息提交本周周报"), 1);
