@@ -155,9 +155,9 @@ async fn ingest(n: usize, backend: Backend, limits: bool, old_schema: bool) -> R
             ""
         },
         if limits {
-            "Telegram's limits enforced by the sim, bot paced by teloxide's Throttle"
+            "Telegram's limits enforced by the sim, bot paced by its pacer (src/bot/pace.rs)"
         } else {
-            "no limits in the sim, Throttle off"
+            "no limits in the sim, pacer off"
         }
     );
     println!(

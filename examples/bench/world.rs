@@ -20,7 +20,7 @@ pub const TOKEN: &str = "123456:AAbench-token";
 const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// The supergroup of project `i` (Telegram's `-100…` form, which teloxide's
-/// Throttle recognises as a supergroup).
+/// pacer and the simulator count as a group).
 pub fn group_of(i: usize) -> i64 {
     -(1_000_000_000_000 + 1_000_000 + i as i64)
 }

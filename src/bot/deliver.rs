@@ -3,10 +3,10 @@
 //! group's migration to a supergroup, and fall back when a person cannot be
 //! written to first.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use teloxide::RequestError;
-use teloxide::adaptors::Throttle;
 use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
 use teloxide::types::{ForceReply, MessageId, ReplyParameters, ThreadId};
@@ -15,7 +15,15 @@ use crate::domain::outgoing::{Delivery, MAX_MESSAGE_CHARS, Outgoing, split_messa
 use crate::service::conversation::PLATFORM;
 use crate::store::{Store, chats, people};
 
-pub type TgBot = Throttle<Bot>;
+use super::pace::Pacer;
+
+/// Telegram as the bot sends to it: the client, and the pace every message
+/// keeps (one pacer for the whole process, replies and jobs alike).
+#[derive(Clone)]
+pub struct Telegram {
+    pub bot: Bot,
+    pub pacer: Arc<Pacer>,
+}
 
 /// How many times one part is tried when Telegram asks us to wait.
 const MAX_ATTEMPTS: usize = 5;
@@ -57,8 +65,8 @@ pub fn redact(text: &str, token: &str) -> String {
     }
 }
 
-pub async fn deliver(bot: &TgBot, store: &Store, token: &str, out: &Outgoing) -> Delivery {
-    match send_parts(bot, store, out).await {
+pub async fn deliver(tg: &Telegram, store: &Store, token: &str, out: &Outgoing) -> Delivery {
+    match send_parts(tg, store, out).await {
         Ok(ids) => {
             // A private chat (a person's id) that took a message can be
             // written to first from now on.
@@ -74,7 +82,7 @@ pub async fn deliver(bot: &TgBot, store: &Store, token: &str, out: &Outgoing) ->
             }
             let mut ids = Vec::new();
             for fb in &out.fallback {
-                match send_parts(bot, store, fb).await {
+                match send_parts(tg, store, fb).await {
                     Ok(sent) => ids.extend(sent),
                     Err(e) => return Delivery::Failed(redact(&e.to_string(), token)),
                 }
@@ -89,7 +97,11 @@ pub async fn deliver(bot: &TgBot, store: &Store, token: &str, out: &Outgoing) ->
     }
 }
 
-async fn send_parts(bot: &TgBot, store: &Store, out: &Outgoing) -> Result<Vec<i64>, RequestError> {
+async fn send_parts(
+    tg: &Telegram,
+    store: &Store,
+    out: &Outgoing,
+) -> Result<Vec<i64>, RequestError> {
     let mut chat: i64 = out
         .chat
         .parse()
@@ -101,7 +113,8 @@ async fn send_parts(bot: &TgBot, store: &Store, out: &Outgoing) -> Result<Vec<i6
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut req = bot.send_message(ChatId(chat), part.clone());
+            tg.pacer.wait(chat).await;
+            let mut req = tg.bot.send_message(ChatId(chat), part.clone());
             if let Some(r) = out.reply_to.and_then(|r| i32::try_from(r).ok())
                 && i == 0
             {
@@ -125,8 +138,10 @@ async fn send_parts(bot: &TgBot, store: &Store, out: &Outgoing) -> Result<Vec<i6
                     break;
                 }
                 Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
+                    // Telegram's wait applies to the bot: nothing else leaves
+                    // before it is over either.
                     tracing::warn!(chat, seconds = wait.seconds(), "Telegram asks to wait");
-                    tokio::time::sleep(wait.duration()).await;
+                    tg.pacer.hold_until(Instant::now() + wait.duration());
                 }
                 Err(RequestError::MigrateToChatId(new)) if attempt < MAX_ATTEMPTS => {
                     tracing::info!(chat, new = new.0, "chat migrated; following it");

@@ -10,6 +10,7 @@
 
 pub mod convert;
 pub mod deliver;
+pub mod pace;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -19,7 +20,6 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use secrecy::ExposeSecret;
-use teloxide::adaptors::throttle::Limits;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
@@ -39,7 +39,8 @@ use crate::domain::text::t;
 use crate::jobs::Messenger;
 use crate::service::conversation::{self, Env};
 use crate::store::{Store, StoreError, inbox};
-use deliver::{TgBot, deliver, redact};
+use deliver::{Telegram, deliver, redact};
+use pace::{PaceLimits, Pacer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
@@ -63,7 +64,7 @@ struct Deps {
     store: Store,
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
-    bot: TgBot,
+    tg: Telegram,
     token: String,
     bot_id: u64,
     username: String,
@@ -71,8 +72,7 @@ struct Deps {
 
 /// A bot whose token Telegram accepted.
 pub struct Connected {
-    plain: Bot,
-    bot: TgBot,
+    tg: Telegram,
     token: String,
     bot_id: u64,
     username: String,
@@ -82,7 +82,7 @@ impl Connected {
     /// The sender the jobs use.
     pub fn messenger(&self, store: Store) -> TelegramMessenger {
         TelegramMessenger {
-            bot: self.bot.clone(),
+            tg: self.tg.clone(),
             store,
             token: self.token.clone(),
         }
@@ -91,14 +91,14 @@ impl Connected {
 
 /// Delivers the jobs' messages through Telegram.
 pub struct TelegramMessenger {
-    bot: TgBot,
+    tg: Telegram,
     store: Store,
     token: String,
 }
 
 impl Messenger for TelegramMessenger {
     fn send<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Delivery> {
-        Box::pin(deliver(&self.bot, &self.store, &self.token, out))
+        Box::pin(deliver(&self.tg, &self.store, &self.token, out))
     }
 }
 
@@ -123,26 +123,16 @@ pub async fn connect(
         return Ok(None);
     };
     tracing::info!(username = %me.username(), "connected to Telegram");
-    let limits = if settings.telegram.throttle {
-        Limits {
-            // Telegram allows 20 a minute in a group; teloxide assumes 10.
-            messages_per_min_channel_or_supergroup: 20,
-            ..Limits::default()
-        }
+    let pacer = if settings.telegram.throttle {
+        Pacer::new(PaceLimits::TELEGRAM)
     } else {
-        // Kept in the adaptor so the bot's type does not change; the overall
-        // figure is also the adaptor's queue capacity, so not u32::MAX.
-        Limits {
-            messages_per_sec_chat: 10_000,
-            messages_per_min_chat: 600_000,
-            messages_per_min_channel_or_supergroup: 600_000,
-            messages_per_sec_overall: 10_000,
-        }
+        Pacer::unlimited()
     };
-    let bot = plain.clone().throttle(limits);
     Ok(Some(Connected {
-        plain,
-        bot,
+        tg: Telegram {
+            bot: plain,
+            pacer: Arc::new(pacer),
+        },
         token,
         bot_id: me.id.0,
         username: me.username().to_string(),
@@ -159,20 +149,19 @@ pub async fn serve(
     hooks: Arc<crate::faults::Hooks>,
 ) -> Result<(), BotError> {
     let Connected {
-        plain,
-        bot,
+        tg,
         token,
         bot_id,
         username,
     } = connected;
-    register_commands(&bot, &settings).await;
+    register_commands(&tg.bot, &settings).await;
 
     let deps = Arc::new(Deps {
         hooks,
         store: store.clone(),
         settings,
         clock,
-        bot: bot.clone(),
+        tg: tg.clone(),
         token: token.clone(),
         bot_id,
         username,
@@ -199,7 +188,7 @@ pub async fn serve(
         process(&deps, update).await;
         Ok::<(), Infallible>(())
     });
-    let mut dispatcher = Dispatcher::builder(bot, handler)
+    let mut dispatcher = Dispatcher::builder(tg.bot.clone(), handler)
         .dependencies(dptree::deps![deps.clone()])
         .default_handler(|_| async {})
         .build();
@@ -211,7 +200,7 @@ pub async fn serve(
         loop {
             let batch = tokio::select! {
                 _ = poll_shutdown.wait_for(|s| *s) => break,
-                r = plain.get_updates().offset(offset as i32).timeout(POLL_TIMEOUT_SECS) => r,
+                r = tg.bot.get_updates().offset(offset as i32).timeout(POLL_TIMEOUT_SECS) => r,
             };
             match batch {
                 Ok(updates) => {
@@ -287,7 +276,7 @@ async fn get_me(
     }
 }
 
-async fn register_commands(bot: &TgBot, settings: &Settings) {
+async fn register_commands(bot: &Bot, settings: &Settings) {
     let lang = settings.locale;
     let commands: Vec<BotCommand> = Command::ALL
         .into_iter()
@@ -351,7 +340,7 @@ async fn process(deps: &Deps, update: Update) {
                             t(deps.settings.locale, "error.internal", &[]),
                         )
                     };
-                    let _ = deliver(&deps.bot, &deps.store, &deps.token, &sorry).await;
+                    let _ = deliver(&deps.tg, &deps.store, &deps.token, &sorry).await;
                 }
             }
         }
@@ -362,7 +351,7 @@ async fn process(deps: &Deps, update: Update) {
 
 async fn send_and_confirm(deps: &Deps, update_id: i64, replies: &[Outgoing]) {
     for out in replies {
-        if let Delivery::Failed(why) = deliver(&deps.bot, &deps.store, &deps.token, out).await {
+        if let Delivery::Failed(why) = deliver(&deps.tg, &deps.store, &deps.token, out).await {
             tracing::warn!(chat = %out.chat, why, "reply not delivered");
         }
     }

@@ -136,7 +136,7 @@ async fn run_inner(
         }
         let ids: Vec<i64> = mine.iter().map(|(id, _)| *id).collect();
         mark_sending(deps, &ids).await?;
-        // Telegram is waited on concurrently (the Throttle paces the batch);
+        // Telegram is waited on concurrently (the pacer spaces the batch);
         // each send is completed in the ledger as soon as it is answered, so
         // a crash can leave at most the sends then in the air to retry.
         let sent = futures::future::join_all(mine.iter().map(|(id, p)| async move {
@@ -161,8 +161,9 @@ async fn run_inner(
 }
 
 /// Messages claimed together, then sent together: one second of Telegram's
-/// overall limit (30 a second) keeps the Throttle's window full, where one
-/// message at a time waited a Throttle tick (250 ms) each.
+/// overall limit (30 a second), so the pacer always has the next second's
+/// messages to place, where one message at a time would wait for each
+/// answer.
 const SEND_BATCH: usize = 30;
 
 /// Claims a batch in one transaction; the messages this run now holds, with

@@ -5,7 +5,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use duban::sim::{BotApiSim, ChatKind, Sent};
+use duban::service::conversation::PLATFORM;
+use duban::sim::{BotApiSim, ChatKind, Limits, Sent};
+use duban::store::{chats, projects};
 
 use crate::bot::{
     ADMIN, GROUP, LEAD_CHAT, LIAISON, MEMBER, OTHER_GROUP, OWNER, Running, TOKEN, appoint, ask,
@@ -415,4 +417,57 @@ async fn two_processes_on_one_database_post_the_bulletin_once() {
         assert_eq!(to_chat(&sim, LEAD_CHAT, "督办周动态"), 1, "{}", db.label);
         assert_eq!(to_chat(&sim, -1077, "督办周动态"), 1, "{}", db.label);
     }
+}
+
+/// Telegram counts 30 messages a second overall as they arrive; the prompt
+/// to more groups than that must be spread, not sent and refused.
+#[tokio::test]
+async fn the_prompt_to_many_groups_keeps_telegrams_limits() {
+    const N: usize = 75;
+    let db = TestDb::sqlite();
+    let sim = world().await;
+    let store = db.store().await;
+    let mut csv = String::from("code,name,owner,stage,investment,milestone,pledged\n");
+    for i in 0..N {
+        csv.push_str(&format!("F{i:03},项目{i},业主{i},landed,2亿,,\n"));
+    }
+    let now = sh(2026, 11, 23, 8, 0);
+    duban::service::import::import_csv(&store, csv.as_bytes(), "f", now, chrono_tz::Asia::Shanghai)
+        .await
+        .unwrap();
+    let group = |i: usize| -1_001_000_000_000 - i as i64;
+    let mut tx = store.begin().await.unwrap();
+    for i in 0..N {
+        sim.add_chat(group(i), ChatKind::Supergroup, &format!("项目{i}群"));
+        let chat = chats::upsert(&mut tx, PLATFORM, &group(i).to_string(), "supergroup", "g")
+            .await
+            .unwrap();
+        let p = projects::by_code(&mut tx, &format!("F{i:03}"))
+            .await
+            .unwrap()
+            .unwrap();
+        chats::bind(&mut tx, chat.id, p.id).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    store.close().await;
+    sim.enforce_limits(Limits::TELEGRAM);
+
+    let bot = Running::start_with(&sim, settings_for(&db, &sim, &[]), now).await;
+    let start = std::time::Instant::now();
+    at(&bot, sh(2026, 11, 23, 9, 0)).await;
+    assert!(
+        sim.wait_sent_count(N, Duration::from_secs(30)).await,
+        "only {} of {N} prompts sent",
+        sim.sent_count()
+    );
+    let took = start.elapsed();
+    bot.stop().await;
+    for i in 0..N {
+        assert_eq!(to_chat(&sim, group(i), "2026年第48周"), 1, "group {i}");
+    }
+    assert_eq!(sim.rate_limited(), 0, "429s: the limits were discovered");
+    // Spread at 30 a second (with a 2 % margin), not much slower.
+    let minimum = Duration::from_millis(1000 * (N as u64 - 1) / 30);
+    assert!(took >= minimum, "{took:?}");
+    assert!(took < minimum * 2, "{took:?}");
 }
