@@ -104,12 +104,13 @@ impl Pacer {
     /// The earliest instant, not before `now`, at which a message to `chat`
     /// keeps every limit given the messages already placed; it is placed.
     pub fn reserve(&self, chat: i64, now: Instant) -> Instant {
-        let Some(limits) = self.limits else {
-            return now;
-        };
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let spacing = limits.spacing();
+        // Telegram's own "retry after" is kept even without limits.
         let mut at = slots.hold.map_or(now, |h| h.max(now));
+        let Some(limits) = self.limits else {
+            return at;
+        };
+        let spacing = limits.spacing();
 
         let history = slots.chats.entry(chat).or_default();
         if let Some(last) = history.back() {
@@ -240,10 +241,16 @@ mod tests {
     }
 
     #[test]
-    fn unlimited_sends_at_once() {
+    fn unlimited_sends_at_once_but_keeps_a_hold() {
         let pacer = Pacer::unlimited();
         let t0 = Instant::now();
         assert!((0..100).all(|_| pacer.reserve(-1, t0) == t0));
+        pacer.hold_until(t0 + Duration::from_secs(2));
+        assert_eq!(pacer.reserve(-1, t0), t0 + Duration::from_secs(2));
+        assert_eq!(
+            pacer.reserve(5, t0 + Duration::from_secs(3)),
+            t0 + Duration::from_secs(3)
+        );
     }
 
     #[test]

@@ -191,3 +191,32 @@ pub fn revised_csv() -> String {
     assert_ne!(revised, EXAMPLE_CSV);
     revised
 }
+
+/// Binds project `code` to group `group`, in the simulator and in the
+/// store, as `/bind` would (without the chat round trip); the project's id.
+pub async fn bind_group(
+    tx: &mut duban::store::Conn,
+    sim: &duban::sim::BotApiSim,
+    group: i64,
+    kind: duban::sim::ChatKind,
+    code: &str,
+) -> i64 {
+    use duban::store::{chats, projects};
+    let kind_name = match kind {
+        duban::sim::ChatKind::Supergroup => "supergroup",
+        _ => "group",
+    };
+    sim.add_chat(group, kind, &format!("{code}群"));
+    let chat = chats::upsert(
+        tx,
+        duban::service::conversation::PLATFORM,
+        &group.to_string(),
+        kind_name,
+        "g",
+    )
+    .await
+    .unwrap();
+    let p = projects::by_code(tx, code).await.unwrap().unwrap();
+    chats::bind(tx, chat.id, p.id).await.unwrap();
+    p.id
+}

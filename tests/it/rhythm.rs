@@ -5,15 +5,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use duban::service::conversation::PLATFORM;
 use duban::sim::{BotApiSim, ChatKind, Limits, Sent};
-use duban::store::{chats, projects};
 
 use crate::bot::{
     ADMIN, GROUP, LEAD_CHAT, LIAISON, MEMBER, OTHER_GROUP, OWNER, Running, TOKEN, appoint, ask,
     reply_to, settings_for, world,
 };
-use crate::helpers::{TestDb, sh};
+use crate::helpers::{TestDb, bind_group, sh};
 
 const WAIT: Duration = Duration::from_secs(15);
 const OWNER2: i64 = 1010;
@@ -438,15 +436,14 @@ async fn the_prompt_to_many_groups_keeps_telegrams_limits() {
     let group = |i: usize| -1_001_000_000_000 - i as i64;
     let mut tx = store.begin().await.unwrap();
     for i in 0..N {
-        sim.add_chat(group(i), ChatKind::Supergroup, &format!("项目{i}群"));
-        let chat = chats::upsert(&mut tx, PLATFORM, &group(i).to_string(), "supergroup", "g")
-            .await
-            .unwrap();
-        let p = projects::by_code(&mut tx, &format!("F{i:03}"))
-            .await
-            .unwrap()
-            .unwrap();
-        chats::bind(&mut tx, chat.id, p.id).await.unwrap();
+        bind_group(
+            &mut tx,
+            &sim,
+            group(i),
+            ChatKind::Supergroup,
+            &format!("F{i:03}"),
+        )
+        .await;
     }
     tx.commit().await.unwrap();
     store.close().await;

@@ -23,11 +23,11 @@ use duban::domain::model::Role;
 use duban::faults::Hooks;
 use duban::service::conversation::PLATFORM;
 use duban::sim::{BotApiSim, ChatKind, Fault};
-use duban::store::{Store, chats, people, projects};
+use duban::store::{Store, people};
 use tokio::sync::watch;
 
 use crate::bot::{TOKEN, settings_for};
-use crate::helpers::{TestDb, sh};
+use crate::helpers::{TestDb, bind_group, sh};
 
 const LEAD_CHAT: i64 = -9_000_000;
 const WAIT: Duration = Duration::from_secs(60);
@@ -164,17 +164,15 @@ async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTime<Utc>) {
     .unwrap();
     let mut tx = store.begin().await.unwrap();
     for i in 0..n {
-        let g = group_of(i);
-        sim.add_chat(g, ChatKind::Group, &format!("项目{i}群"));
         sim.add_user(owner_of(i), &format!("业主{i}"), None);
-        let chat = chats::upsert(&mut tx, PLATFORM, &g.to_string(), "group", "g")
-            .await
-            .unwrap();
-        let p = projects::by_code(&mut tx, &format!("S{i:05}"))
-            .await
-            .unwrap()
-            .unwrap();
-        chats::bind(&mut tx, chat.id, p.id).await.unwrap();
+        let project = bind_group(
+            &mut tx,
+            sim,
+            group_of(i),
+            ChatKind::Group,
+            &format!("S{i:05}"),
+        )
+        .await;
         for (who, role) in [(owner_of(i), Role::Owner), (liaison_of(i), Role::Liaison)] {
             let person = people::upsert(
                 &mut tx,
@@ -185,7 +183,7 @@ async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTime<Utc>) {
             )
             .await
             .unwrap();
-            people::add_role(&mut tx, p.id, person.id, role)
+            people::add_role(&mut tx, project, person.id, role)
                 .await
                 .unwrap();
         }
@@ -244,11 +242,17 @@ async fn soak() {
     let store = db.store().await;
     let t0 = sh(2026, 11, 22, 20, 0); // a Sunday evening
     setup(&store, &sim, n, t0).await;
+    // Paced as in production unless SOAK_PACE=0: the pacer is what keeps a
+    // crash from catching more than a message or two in the air.
+    let paced = env_or("SOAK_PACE", 1) == 1;
     let settings = settings_for(
         &db,
         &sim,
         &[
-            ("DUBAN__TELEGRAM__THROTTLE", "false"),
+            (
+                "DUBAN__TELEGRAM__THROTTLE",
+                if paced { "true" } else { "false" },
+            ),
             ("DUBAN__LEADERSHIP_CHATS", &LEAD_CHAT.to_string()),
             ("DUBAN__LIAISONS", ""),
         ],
