@@ -463,8 +463,9 @@ async fn the_prompt_to_many_groups_keeps_telegrams_limits() {
         assert_eq!(to_chat(&sim, group(i), "2026年第48周"), 1, "group {i}");
     }
     assert_eq!(sim.rate_limited(), 0, "429s: the limits were discovered");
-    // Spread at 30 a second (with a 2 % margin), not much slower.
+    // Spread at 30 a second (with a 2 % margin), not one at a time per
+    // round trip (generous above: other tests share the machine).
     let minimum = Duration::from_millis(1000 * (N as u64 - 1) / 30);
     assert!(took >= minimum, "{took:?}");
-    assert!(took < minimum * 2, "{took:?}");
+    assert!(took < minimum * 4, "{took:?}");
 }

@@ -406,3 +406,74 @@ async fn corrections_per_week_are_limited_and_the_refusal_writes_nothing() {
         .unwrap();
     }
 }
+
+/// Telegram announces a group's upgrade twice, in the old group and in the
+/// new supergroup, and the bot handles the two chats at once: whichever way
+/// the two transactions interleave, the supergroup keeps the project.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_halves_of_a_group_migration_keep_the_binding() {
+    use duban::service::conversation::PLATFORM;
+    use duban::store::chats;
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        import_csv(
+            &store,
+            EXAMPLE_CSV.as_bytes(),
+            "p.csv",
+            sh(2026, 11, 26, 10, 0),
+            SHANGHAI,
+        )
+        .await
+        .unwrap();
+        let mut conn = store.pool().acquire().await.unwrap();
+        let project = projects::by_code(&mut conn, "P2026-001")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        drop(conn);
+        for round in 0..200u64 {
+            let (old, new) = (format!("-{}", 500 + round), format!("-100{}", 500 + round));
+            let mut tx = store.begin().await.unwrap();
+            let chat = chats::upsert(&mut tx, PLATFORM, &old, "group", "g")
+                .await
+                .unwrap();
+            chats::bind(&mut tx, chat.id, project).await.unwrap();
+            tx.commit().await.unwrap();
+            // The second half starts a little later each round (10 µs more,
+            // up to 2 ms: a whole transaction of the first), so that it
+            // meets the first at every step.
+            let halves: Vec<_> = [0, round * 10]
+                .into_iter()
+                .map(|delay_us| {
+                    let (store, old, new) = (store.clone(), old.clone(), new.clone());
+                    tokio::spawn(async move {
+                        let until =
+                            std::time::Instant::now() + std::time::Duration::from_micros(delay_us);
+                        while std::time::Instant::now() < until {
+                            std::hint::spin_loop();
+                        }
+                        let mut tx = store.begin().await.unwrap();
+                        chats::migrate(&mut tx, PLATFORM, &old, &new).await.unwrap();
+                        tx.commit().await.unwrap();
+                    })
+                })
+                .collect();
+            for h in halves {
+                h.await.unwrap();
+            }
+            let mut conn = store.pool().acquire().await.unwrap();
+            let moved = chats::by_external(&mut conn, PLATFORM, &new)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                moved.project_id,
+                Some(project),
+                "{} round {round}",
+                db.label
+            );
+            assert!(moved.active, "{} round {round}", db.label);
+        }
+    }
+}
