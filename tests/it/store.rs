@@ -16,6 +16,14 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
+/// The example portfolio (`examples/portfolio.csv`) imported as of `at`.
+async fn import_example(
+    store: &duban::store::Store,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<duban::service::import::ImportSummary, ImportError> {
+    import_csv(store, EXAMPLE_CSV.as_bytes(), "portfolio.csv", at, SHANGHAI).await
+}
+
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 #[tokio::test]
@@ -71,15 +79,9 @@ async fn migrations_are_idempotent_and_projects_round_trip() {
 async fn a_revised_pledge_keeps_its_original_and_history() {
     for db in TestDb::all().await {
         let store = db.store().await;
-        import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "v1",
-            sh(2026, 11, 26, 10, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        import_example(&store, sh(2026, 11, 26, 10, 0))
+            .await
+            .unwrap();
         let summary = import_csv(
             &store,
             revised_csv().as_bytes(),
@@ -114,7 +116,7 @@ async fn a_revised_pledge_keeps_its_original_and_history() {
         assert_eq!(
             dates,
             vec![
-                (d(2026, 10, 15), "import v1"),
+                (d(2026, 10, 15), "import portfolio.csv"),
                 (d(2026, 11, 10), "import v2")
             ]
         );
@@ -125,26 +127,14 @@ async fn a_revised_pledge_keeps_its_original_and_history() {
 async fn reimporting_the_same_file_changes_nothing() {
     for db in TestDb::all().await {
         let store = db.store().await;
-        let first = import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "f",
-            sh(2026, 11, 26, 10, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        let first = import_example(&store, sh(2026, 11, 26, 10, 0))
+            .await
+            .unwrap();
         assert_eq!((first.projects_created, first.milestones_created), (6, 14));
         let before = dump(&store).await;
-        let again = import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "f",
-            sh(2026, 11, 27, 10, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        let again = import_example(&store, sh(2026, 11, 27, 10, 0))
+            .await
+            .unwrap();
         assert_eq!(
             (again.projects_unchanged, again.milestones_unchanged),
             (6, 14)
@@ -157,15 +147,9 @@ async fn reimporting_the_same_file_changes_nothing() {
 async fn a_bad_row_writes_nothing_of_the_file() {
     for db in TestDb::all().await {
         let store = db.store().await;
-        import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "f",
-            sh(2026, 11, 26, 10, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        import_example(&store, sh(2026, 11, 26, 10, 0))
+            .await
+            .unwrap();
         let before = dump(&store).await;
         // A new project, a revision, and one bad row last: none of it may land.
         let mut bad = revised_csv();
@@ -198,15 +182,9 @@ async fn a_second_report_replaces_the_first_and_keeps_history() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let settings = db.settings();
-        import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "f",
-            sh(2026, 11, 25, 8, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        import_example(&store, sh(2026, 11, 25, 8, 0))
+            .await
+            .unwrap();
         let first = submit(
             &store,
             &settings,
@@ -270,15 +248,9 @@ async fn a_refused_report_writes_nothing() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let settings = db.settings();
-        import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "f",
-            sh(2026, 11, 25, 8, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        import_example(&store, sh(2026, 11, 25, 8, 0))
+            .await
+            .unwrap();
         let before = dump(&store).await;
         let now = sh(2026, 11, 24, 10, 0);
         let cases = [
@@ -317,15 +289,9 @@ async fn bulletin_figures_are_the_same_on_every_backend() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let settings = db.settings();
-        import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "f",
-            sh(2026, 11, 25, 8, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        import_example(&store, sh(2026, 11, 25, 8, 0))
+            .await
+            .unwrap();
         submit(
             &store,
             &settings,
@@ -358,15 +324,9 @@ async fn corrections_per_week_are_limited_and_the_refusal_writes_nothing() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let settings = db.settings();
-        import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "f",
-            sh(2026, 11, 25, 8, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        import_example(&store, sh(2026, 11, 25, 8, 0))
+            .await
+            .unwrap();
         for i in 0..MAX_REPORTS_PER_WEEK {
             let text = format!("进度: {i}");
             submit(
@@ -416,15 +376,9 @@ async fn both_halves_of_a_group_migration_keep_the_binding() {
     use duban::store::chats;
     for db in TestDb::all().await {
         let store = db.store().await;
-        import_csv(
-            &store,
-            EXAMPLE_CSV.as_bytes(),
-            "p.csv",
-            sh(2026, 11, 26, 10, 0),
-            SHANGHAI,
-        )
-        .await
-        .unwrap();
+        import_example(&store, sh(2026, 11, 26, 10, 0))
+            .await
+            .unwrap();
         let mut conn = store.pool().acquire().await.unwrap();
         let project = projects::by_code(&mut conn, "P2026-001")
             .await
