@@ -112,7 +112,8 @@ impl Pacer {
         };
         let spacing = limits.spacing();
 
-        let history = slots.chats.entry(chat).or_default();
+        let Slots { overall, chats, .. } = &mut *slots;
+        let history = chats.entry(chat).or_default();
         if let Some(last) = history.back() {
             at = at.max(*last + limits.chat_spacing());
         }
@@ -122,8 +123,7 @@ impl Pacer {
             at = at.max(history[history.len() - per_min] + limits.group_window());
         }
         // The first gap of `spacing` on either side among the placed ones.
-        while let Some(&taken) = slots
-            .overall
+        while let Some(&taken) = overall
             .range((
                 Excluded(at.checked_sub(spacing).unwrap_or(at)),
                 Excluded(at + spacing),
@@ -133,8 +133,7 @@ impl Pacer {
             at = taken + spacing;
         }
 
-        slots.overall.insert(at);
-        let history = slots.chats.entry(chat).or_default();
+        overall.insert(at);
         history.push_back(at);
         let window = limits.group_window().max(limits.chat_spacing());
         while history.len() > per_min.max(1) || history.front().is_some_and(|f| *f + window < now) {

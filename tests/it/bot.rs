@@ -573,12 +573,12 @@ async fn a_crash_in_the_middle_of_a_batch_handles_every_update_exactly_once() {
         // dispatcher handles the groups concurrently (one update at a time
         // per chat), so each group may have had one reply in that window.
         for g in groups {
+            let sent = sim.sent_to(g);
             let extra: usize = pushed
                 .iter()
                 .filter(|(pg, _)| *pg == g)
                 .map(|(_, p)| {
-                    sim.sent_to(g)
-                        .iter()
+                    sent.iter()
                         .filter(|s| s.reply_to == Some(p.message_id))
                         .count()
                         - 1
