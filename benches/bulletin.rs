@@ -2,6 +2,10 @@
 //! 10,000 and 100,000 projects, from snapshots built in memory, with the
 //! peak heap it takes. `cargo bench --bench bulletin`.
 
+// The peak-heap figure needs a counting global allocator, which is unsafe
+// by nature; nothing else in the workspace may use `unsafe`.
+#![allow(unsafe_code)]
+
 #[path = "../examples/bench/machine.rs"]
 mod machine;
 #[path = "../examples/bench/portfolio.rs"]
@@ -13,9 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
-use duban::domain::bulletin::{Policy, compose, render};
+use duban::domain::bulletin::{Policy, compose};
 use duban::domain::lang::Lang;
 use duban::domain::time::ReportingWeek;
+use duban::render::bulletin::render;
 
 /// The system allocator, counting the bytes live and their high-water mark,
 /// so the benchmark can say how much heap composing takes.

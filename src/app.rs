@@ -27,11 +27,21 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), BotError> {
-    run_with(settings, clock, shutdown, Arc::default()).await
+    run_instance(settings, clock, shutdown, Arc::default()).await
 }
 
 /// As [`run`], with crash points a fault test may arm.
+#[cfg(feature = "faults")]
 pub async fn run_with(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    shutdown: watch::Receiver<bool>,
+    hooks: Arc<Hooks>,
+) -> Result<(), BotError> {
+    run_instance(settings, clock, shutdown, hooks).await
+}
+
+async fn run_instance(
     settings: Settings,
     clock: Arc<dyn Clock>,
     mut shutdown: watch::Receiver<bool>,

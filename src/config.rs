@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use crate::domain::bulletin::Policy;
 use crate::domain::calendar::WorkCalendar;
+use crate::domain::ids::{ChatRef, IdError, PersonRef};
 use crate::domain::lang::Lang;
 use crate::domain::schedule::Job;
 
@@ -44,11 +45,11 @@ struct Raw {
     problem_escalate_days: i64,
     bottom_ranked: usize,
     #[serde(deserialize_with = "ids")]
-    admins: Vec<i64>,
+    admins: Vec<PersonRef>,
     #[serde(deserialize_with = "ids")]
-    liaisons: Vec<i64>,
+    liaisons: Vec<PersonRef>,
     #[serde(deserialize_with = "ids")]
-    leadership_chats: Vec<i64>,
+    leadership_chats: Vec<ChatRef>,
     holidays_file: String,
     database: RawDatabase,
     telegram: RawTelegram,
@@ -92,19 +93,47 @@ enum ListOrScalar<T> {
     Text(String),
 }
 
-fn ids<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
-    match ListOrScalar::<i64>::deserialize(d)? {
-        ListOrScalar::List(v) => Ok(v),
-        ListOrScalar::One(v) => Ok(vec![v]),
+/// One id as a file may write it: a bare number (a Telegram id) or text
+/// (`"telegram:11"`, `"11"`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawId {
+    Number(i64),
+    Text(String),
+}
+
+/// People or chats on their platforms, read into typed refs here so that no
+/// one compares ids as text later. A bare number is a Telegram id.
+fn ids<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: FromStr<Err = IdError>,
+{
+    let texts: Vec<String> = match ListOrScalar::<RawId>::deserialize(d)? {
+        ListOrScalar::List(v) => v.into_iter().map(RawId::into_text).collect(),
+        ListOrScalar::One(v) => vec![v.into_text()],
         ListOrScalar::Text(s) => s
             .split(',')
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .map(|t| {
-                t.parse()
-                    .map_err(|_| serde::de::Error::custom(format!("'{t}' is not a Telegram id")))
-            })
+            .map(str::to_string)
             .collect(),
+    };
+    texts
+        .iter()
+        .map(|t| {
+            t.parse()
+                .map_err(|e| serde::de::Error::custom(format!("'{t}' is not an id: {e}")))
+        })
+        .collect()
+}
+
+impl RawId {
+    fn into_text(self) -> String {
+        match self {
+            RawId::Number(n) => n.to_string(),
+            RawId::Text(t) => t,
+        }
     }
 }
 
@@ -121,14 +150,16 @@ fn names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
 }
 
 impl Schedule {
-    pub fn entries(&self) -> [(&'static str, &str); 6] {
+    /// Each job with its configuration key and cron expression, in
+    /// `Job::ALL` order.
+    pub fn entries(&self) -> [(Job, &'static str, &str); 6] {
         [
-            ("schedule.prompt", &self.prompt),
-            ("schedule.nudge", &self.nudge),
-            ("schedule.deadline", &self.deadline),
-            ("schedule.bulletin", &self.bulletin),
-            ("schedule.monthly", &self.monthly),
-            ("schedule.quarterly", &self.quarterly),
+            (Job::Prompt, "schedule.prompt", &self.prompt),
+            (Job::Nudge, "schedule.nudge", &self.nudge),
+            (Job::Deadline, "schedule.deadline", &self.deadline),
+            (Job::Bulletin, "schedule.bulletin", &self.bulletin),
+            (Job::Monthly, "schedule.monthly", &self.monthly),
+            (Job::Quarterly, "schedule.quarterly", &self.quarterly),
         ]
     }
 }
@@ -140,10 +171,10 @@ pub struct Settings {
     pub warning_days: i64,
     pub problem_escalate_days: i64,
     pub bottom_ranked: usize,
-    pub admins: Vec<i64>,
+    pub admins: Vec<PersonRef>,
     /// Zone liaisons who may create projects before they look after one.
-    pub liaisons: Vec<i64>,
-    pub leadership_chats: Vec<i64>,
+    pub liaisons: Vec<PersonRef>,
+    pub leadership_chats: Vec<ChatRef>,
     pub database: DatabaseSettings,
     pub telegram: TelegramSettings,
     pub schedule: Schedule,
@@ -232,15 +263,17 @@ impl Settings {
         if raw.bottom_ranked > 100 {
             return Err(invalid("bottom_ranked", "must be at most 100"));
         }
-        let mut parsed = Vec::new();
-        for (key, expr) in raw.schedule.entries() {
-            parsed
-                .push(cron::Schedule::from_str(expr).map_err(|e| {
-                    invalid(key, format!("'{expr}' is not a cron expression: {e}"))
-                })?);
+        let mut crons: Vec<(Job, cron::Schedule)> = Vec::new();
+        for (job, key, expr) in raw.schedule.entries() {
+            let cron = cron::Schedule::from_str(expr)
+                .map_err(|e| invalid(key, format!("'{expr}' is not a cron expression: {e}")))?;
+            crons.push((job, cron));
         }
-        let deadline = parsed[2].clone();
-        let crons: Vec<(Job, cron::Schedule)> = Job::ALL.into_iter().zip(parsed).collect();
+        let deadline = crons
+            .iter()
+            .find(|(job, _)| *job == Job::Deadline)
+            .map(|(_, cron)| cron.clone())
+            .ok_or_else(|| invalid("schedule.deadline", "missing"))?;
         let mut holiday_shift = Vec::new();
         for name in &raw.schedule.holiday_shift {
             holiday_shift.push(Job::from_name(name.trim()).ok_or_else(|| {
@@ -355,6 +388,7 @@ const DEFAULT_HOLIDAYS: &str = include_str!("../config/holidays.toml");
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
+    use crate::domain::ids::Platform;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -398,9 +432,13 @@ mod tests {
         .unwrap();
         assert_eq!(s.timezone, chrono_tz::Europe::Berlin);
         assert_eq!(s.warning_days, 7);
-        assert_eq!(s.admins, vec![11, 22]);
-        assert_eq!(s.liaisons, vec![33]);
-        assert_eq!(s.leadership_chats, vec![-1001]);
+        let person = |id: &str| PersonRef::new(Platform::Telegram, id);
+        assert_eq!(s.admins, vec![person("11"), person("22")]);
+        assert_eq!(s.liaisons, vec![person("33")]);
+        assert_eq!(
+            s.leadership_chats,
+            vec![ChatRef::new(Platform::Telegram, "-1001")]
+        );
         assert_eq!(s.holiday_shift, vec![Job::Prompt, Job::Bulletin]);
         assert_eq!(s.database.url, "postgres://u@h/db");
         assert_eq!(s.schedule.prompt, "0 30 8 * * Mon");

@@ -1,66 +1,90 @@
 //! Crash points for fault tests: a test arms one, the bot stalls there for
 //! good (as a process frozen at that instant), and the test then kills the
-//! runtime it runs on. Unarmed, each point costs one atomic load. The hooks
-//! belong to one running instance, so tests running side by side in one
-//! process never trip each other's.
+//! runtime it runs on. The hooks belong to one running instance, so tests
+//! running side by side in one process never trip each other's.
+//!
+//! Only the `faults` feature (on in test builds, through the dev-dependency
+//! in `Cargo.toml`) compiles the points in; without it [`Hooks`] is an empty
+//! type whose points are empty functions, so the product's paths carry no
+//! test code at all.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+#[cfg(feature = "faults")]
+pub use armed::Hooks;
 
-use tokio::sync::Notify;
-
+/// The product's hooks: no crash points.
+#[cfg(not(feature = "faults"))]
 #[derive(Debug, Default)]
-pub struct Hooks {
-    after_claims: AtomicI64,
-    before_handling: AtomicI64,
-    stalled: AtomicBool,
-    notify: Notify,
+pub struct Hooks;
+
+#[cfg(not(feature = "faults"))]
+impl Hooks {
+    #[inline(always)]
+    pub(crate) async fn claim_made(&self) {}
+
+    #[inline(always)]
+    pub(crate) async fn handling(&self) {}
 }
 
-impl Hooks {
-    /// Stall right after the `n`th outbox claim is committed, before sending.
-    pub fn stall_after_claims(&self, n: i64) {
-        self.after_claims.store(n, Ordering::SeqCst);
+#[cfg(feature = "faults")]
+mod armed {
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+    use tokio::sync::Notify;
+
+    #[derive(Debug, Default)]
+    pub struct Hooks {
+        after_claims: AtomicI64,
+        before_handling: AtomicI64,
+        stalled: AtomicBool,
+        notify: Notify,
     }
 
-    /// Stall before handling the `n`th update taken from the inbox (it is
-    /// stored; its effects are not).
-    pub fn stall_before_handling(&self, n: i64) {
-        self.before_handling.store(n, Ordering::SeqCst);
-    }
+    impl Hooks {
+        /// Stall right after the `n`th outbox claim is committed, before sending.
+        pub fn stall_after_claims(&self, n: i64) {
+            self.after_claims.store(n, Ordering::SeqCst);
+        }
 
-    pub fn is_stalled(&self) -> bool {
-        self.stalled.load(Ordering::SeqCst)
-    }
+        /// Stall before handling the `n`th update taken from the inbox (it is
+        /// stored; its effects are not).
+        pub fn stall_before_handling(&self, n: i64) {
+            self.before_handling.store(n, Ordering::SeqCst);
+        }
 
-    /// Resolves once a crash point has been reached.
-    pub async fn stalled(&self) {
-        loop {
-            let n = self.notify.notified();
-            tokio::pin!(n);
-            n.as_mut().enable();
-            if self.is_stalled() {
+        pub fn is_stalled(&self) -> bool {
+            self.stalled.load(Ordering::SeqCst)
+        }
+
+        /// Resolves once a crash point has been reached.
+        pub async fn stalled(&self) {
+            loop {
+                let n = self.notify.notified();
+                tokio::pin!(n);
+                n.as_mut().enable();
+                if self.is_stalled() {
+                    return;
+                }
+                n.await;
+            }
+        }
+
+        pub(crate) async fn claim_made(&self) {
+            self.point(&self.after_claims).await;
+        }
+
+        pub(crate) async fn handling(&self) {
+            self.point(&self.before_handling).await;
+        }
+
+        async fn point(&self, counter: &AtomicI64) {
+            if counter.load(Ordering::Relaxed) <= 0 {
                 return;
             }
-            n.await;
-        }
-    }
-
-    pub(crate) async fn claim_made(&self) {
-        self.point(&self.after_claims).await;
-    }
-
-    pub(crate) async fn handling(&self) {
-        self.point(&self.before_handling).await;
-    }
-
-    async fn point(&self, counter: &AtomicI64) {
-        if counter.load(Ordering::Relaxed) <= 0 {
-            return;
-        }
-        if counter.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.stalled.store(true, Ordering::SeqCst);
-            self.notify.notify_waiters();
-            std::future::pending::<()>().await;
+            if counter.fetch_sub(1, Ordering::SeqCst) == 1 {
+                self.stalled.store(true, Ordering::SeqCst);
+                self.notify.notify_waiters();
+                std::future::pending::<()>().await;
+            }
         }
     }
 }

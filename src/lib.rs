@@ -5,13 +5,13 @@ rust_i18n::i18n!("locales", fallback = "zh-CN");
 
 pub mod app;
 pub mod bot;
+pub mod chat;
 pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod domain;
 pub mod faults;
 pub mod jobs;
+pub mod render;
 pub mod service;
-pub mod sim;
 pub mod store;
 pub mod telemetry;

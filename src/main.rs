@@ -8,19 +8,22 @@ use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
+mod demo;
+
 use duban::bot::BotError;
 use duban::clock::SystemClock;
 use duban::config::Settings;
-use duban::domain::bulletin::render;
 use duban::domain::lang::Lang;
-use duban::domain::outgoing::html_to_plain;
-use duban::domain::overview::{render_portfolio, render_project};
 use duban::domain::rhythm::RunCtx;
 use duban::domain::schedule::{Job, period};
-use duban::domain::text::{report_echo, report_error, t};
 use duban::domain::time::local_date;
 use duban::domain::time::{ReportingWeek, parse_instant};
 use duban::jobs::{JobDeps, run_once};
+use duban::render::bulletin::render;
+use duban::render::html::html_to_plain;
+use duban::render::overview::{render_portfolio, render_project};
+use duban::render::report::{report_echo, report_error};
+use duban::render::text::t;
 use duban::service::{import, portfolio, reports};
 use duban::store::Store;
 
@@ -184,7 +187,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 /// `duban demo`: needs no token, network or database of the user's; the
 /// demo brings its own.
 fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<PathBuf>) -> ExitCode {
-    duban::demo::init_tracing();
+    demo::init_tracing();
     let lang: Lang = match lang.map(str::parse).transpose() {
         Ok(l) => l.unwrap_or(settings.locale),
         Err(e) => {
@@ -196,13 +199,13 @@ fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<Pat
         Ok(r) => r,
         Err(code) => return code,
     };
-    let opts = duban::demo::Options {
+    let opts = demo::Options {
         settings,
         weeks,
         lang,
         keep,
     };
-    match runtime.block_on(duban::demo::run(opts)) {
+    match runtime.block_on(demo::run(opts)) {
         Ok(transcript) => {
             print!("{transcript}");
             ExitCode::SUCCESS
@@ -275,7 +278,7 @@ async fn run_job(
             late: false,
         };
         let period = period(job, local_date(now, tz));
-        let mut conn = store.pool().acquire().await?;
+        let mut conn = store.conn().await?;
         match duban::jobs::analysis::text(&mut conn, &deps, job, &period, ctx).await? {
             Some(text) => println!("{}", html_to_plain(&text)),
             None => println!("{} {period}: nothing to analyse", job.name()),

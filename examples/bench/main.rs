@@ -1,5 +1,5 @@
 //! The end-to-end benchmarks: the bot's real code, the real teloxide client,
-//! HTTP to `duban::sim` on 127.0.0.1 and a fresh database. Each prints its
+//! HTTP to `tgsim` on 127.0.0.1 and a fresh database. Each prints its
 //! figures with the machine they were measured on and its load.
 //!
 //! ```text
@@ -22,7 +22,7 @@ use anyhow::{Context, Result, bail};
 use duban::clock::ManualClock;
 use duban::domain::schedule::Job;
 use duban::jobs::{JobDeps, run_once};
-use duban::sim::{BotApiSim, Limits};
+use tgsim::{BotApiSim, Limits};
 use duban::store::{Store, outbox};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -258,10 +258,10 @@ async fn fanout(n: usize, backend: Backend, old_schema: bool) -> Result<()> {
     let outcome = run_once(&deps, Some(&messenger), Job::Prompt, fire, fire, false).await?;
     let took = start.elapsed();
     let minimum = n as f64 / 30.0;
-    let mut conn = store.pool().acquire().await?;
-    let ledger = outbox::of_period(&mut conn, "prompt", "2026-W48").await?;
+    let mut conn = store.conn().await?;
+    let ledger = outbox::of_period(&mut conn, Job::Prompt, "2026-W48").await?;
     drop(conn);
-    let completed = ledger.iter().filter(|row| row.1).count();
+    let completed = ledger.iter().filter(|row| row.sent).count();
     println!(
         "fanout: weekly prompt to {n} groups, {}{}, Telegram's limits enforced by the sim",
         backend.name(),

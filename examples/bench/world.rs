@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use duban::config::Settings;
 use duban::domain::model::Role;
-use duban::service::conversation::PLATFORM;
+use duban::domain::ids::{ChatKind as StoredKind, ChatRef, PersonRef, Platform};
 use duban::service::import::import_csv;
-use duban::sim::{BotApiSim, ChatKind};
+use tgsim::{BotApiSim, ChatKind};
 use duban::store::{Store, chats, people, projects};
 use sqlx::Connection;
 
@@ -132,19 +132,13 @@ pub async fn populate(url: &str, n: usize) -> Result<()> {
         .collect();
     for i in 0..n {
         let project = by_code[&portfolio::code(i)];
-        let chat = chats::upsert(
-            &mut tx,
-            PLATFORM,
-            &group_of(i).to_string(),
-            "supergroup",
-            &format!("项目群{i}"),
-        )
+        let group = ChatRef::new(Platform::Telegram, group_of(i).to_string());
+        let chat = chats::upsert(&mut tx, &group, StoredKind::Supergroup, &format!("项目群{i}"))
         .await?;
         chats::bind(&mut tx, chat.id, project).await?;
         let owner = people::upsert(
             &mut tx,
-            PLATFORM,
-            &owner_of(i).to_string(),
+            &PersonRef::new(Platform::Telegram, owner_of(i).to_string()),
             &format!("业主{i}"),
             Some(&format!("owner{i}")),
         )

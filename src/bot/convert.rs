@@ -2,11 +2,25 @@
 
 use teloxide::types::{ChatMemberKind, Message, Update, UpdateKind, User};
 
-use crate::service::conversation::{ChatInfo, ChatKind, Event, IncomingMessage, ReplyTo, Sender};
+use crate::chat::{ChatInfo, Event, IncomingMessage, ReplyTo, Sender};
+use crate::domain::ids::{ChatKind, ChatRef, PersonRef, Platform};
+
+/// A Telegram chat id as the core's typed ref.
+pub fn chat_ref(id: teloxide::types::ChatId) -> ChatRef {
+    ChatRef::new(Platform::Telegram, id.0.to_string())
+}
+
+/// The Telegram chat id a ref addresses; `None` for another platform's chat
+/// or an id that is not Telegram's (a number).
+pub fn chat_id(chat: &ChatRef) -> Option<teloxide::types::ChatId> {
+    match chat.platform {
+        Platform::Telegram => chat.id.parse().ok().map(teloxide::types::ChatId),
+    }
+}
 
 fn sender(u: &User) -> Sender {
     Sender {
-        external_id: u.id.0.to_string(),
+        id: PersonRef::new(Platform::Telegram, u.id.0.to_string()),
         display_name: u.full_name(),
         username: u.username.clone(),
     }
@@ -29,7 +43,7 @@ fn chat_info(chat: &teloxide::types::Chat) -> Option<ChatInfo> {
         .or_else(|| chat.first_name().map(str::to_string))
         .unwrap_or_default();
     Some(ChatInfo {
-        external_id: chat.id.0.to_string(),
+        id: chat_ref(chat.id),
         kind,
         title,
     })
@@ -65,14 +79,14 @@ fn is_present(kind: &ChatMemberKind) -> bool {
 fn message_event(m: &Message, bot_id: u64) -> Option<Event> {
     if let Some(to) = m.migrate_to_chat_id() {
         return Some(Event::Migrated {
-            from: m.chat.id.0.to_string(),
-            to: to.0.to_string(),
+            from: chat_ref(m.chat.id),
+            to: chat_ref(*to),
         });
     }
     if let Some(from) = m.migrate_from_chat_id() {
         return Some(Event::Migrated {
-            from: from.0.to_string(),
-            to: m.chat.id.0.to_string(),
+            from: chat_ref(*from),
+            to: chat_ref(m.chat.id),
         });
     }
     let text = m.text()?;

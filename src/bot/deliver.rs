@@ -11,11 +11,13 @@ use teloxide::payloads::SendMessageSetters;
 use teloxide::prelude::*;
 use teloxide::types::{ForceReply, MessageId, ReplyParameters, ThreadId};
 
-use crate::domain::outgoing::{Delivery, MAX_MESSAGE_CHARS, Outgoing, split_message};
-use crate::service::conversation::PLATFORM;
-use crate::store::{Store, chats, people};
+use crate::domain::ids::{ChatRef, PersonRef};
+use crate::domain::outgoing::{Delivery, Outgoing};
+use crate::store::{Store, StoreError, chats, people};
 
+use super::convert::{chat_id, chat_ref};
 use super::pace::Pacer;
+use super::split::{MAX_MESSAGE_CHARS, split_message};
 
 /// Telegram as the bot sends to it: the client, and the pace every message
 /// keeps (one pacer for the whole process, replies and jobs alike).
@@ -68,15 +70,17 @@ pub fn redact(text: &str, token: &str) -> String {
 pub async fn deliver(tg: &Telegram, store: &Store, token: &str, out: &Outgoing) -> Delivery {
     match send_parts(tg, store, out).await {
         Ok(ids) => {
-            // A private chat (a person's id) that took a message can be
-            // written to first from now on.
-            if out.chat.parse::<i64>().is_ok_and(|id| id > 0) {
-                let _ = mark_person_reachable(store, &out.chat, true).await;
+            // A private chat that took a message can be written to first
+            // from now on.
+            if let Some(person) = private_chat_of(&out.chat) {
+                note_reachable(store, &person, true).await;
             }
             Delivery::Sent(ids)
         }
         Err(RequestError::Api(e)) if classify(&e) == Refused::Person => {
-            let _ = mark_person_reachable(store, &out.chat, false).await;
+            if let Some(person) = private_chat_of(&out.chat) {
+                note_reachable(store, &person, false).await;
+            }
             if out.fallback.is_empty() {
                 return Delivery::Failed(redact(&e.to_string(), token));
             }
@@ -90,10 +94,28 @@ pub async fn deliver(tg: &Telegram, store: &Store, token: &str, out: &Outgoing) 
             Delivery::Redirected(ids)
         }
         Err(RequestError::Api(e)) if classify(&e) == Refused::Chat => {
-            let _ = mark_chat_gone(store, &out.chat).await;
+            if let Err(err) = mark_chat_gone(store, &out.chat).await {
+                tracing::warn!(chat = %out.chat, error = %err, "chat gone, but not marked inactive");
+            }
             Delivery::Failed(redact(&e.to_string(), token))
         }
         Err(e) => Delivery::Failed(redact(&e.to_string(), token)),
+    }
+}
+
+/// The person whose private chat this is: in Telegram a private chat's id
+/// is the user's id, and only users' ids are positive.
+fn private_chat_of(chat: &ChatRef) -> Option<PersonRef> {
+    chat_id(chat)
+        .filter(|id| id.0 > 0)
+        .map(|_| PersonRef::new(chat.platform, chat.id.clone()))
+}
+
+/// Records whether the bot may write to a person first; a failure only
+/// costs a fallback later, so it is logged, not fatal to the delivery.
+async fn note_reachable(store: &Store, person: &PersonRef, can: bool) {
+    if let Err(e) = mark_person_reachable(store, person, can).await {
+        tracing::warn!(person = %person, can, error = %e, "reachability not recorded");
     }
 }
 
@@ -102,63 +124,84 @@ async fn send_parts(
     store: &Store,
     out: &Outgoing,
 ) -> Result<Vec<i64>, RequestError> {
-    let mut chat: i64 = out
-        .chat
-        .parse()
-        .map_err(|_| RequestError::Api(teloxide::ApiError::ChatNotFound))?;
+    let mut chat = chat_id(&out.chat).ok_or(RequestError::Api(teloxide::ApiError::ChatNotFound))?;
     let parts = split_message(&out.text, MAX_MESSAGE_CHARS);
     let last = parts.len() - 1;
     let mut ids = Vec::with_capacity(parts.len());
     for (i, part) in parts.iter().enumerate() {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            tg.pacer.wait(chat).await;
-            let mut req = tg.bot.send_message(ChatId(chat), part.clone());
-            if let Some(r) = out.reply_to.and_then(|r| i32::try_from(r).ok())
-                && i == 0
-            {
-                req = req.reply_parameters(ReplyParameters {
-                    allow_sending_without_reply: Some(true),
-                    ..ReplyParameters::new(MessageId(r))
-                });
-            }
-            if let Some(t) = out.thread.and_then(|t| i32::try_from(t).ok()) {
-                req = req.message_thread_id(ThreadId(MessageId(t)));
-            }
-            if out.html {
-                req = req.parse_mode(teloxide::types::ParseMode::Html);
-            }
-            if out.force_reply && i == last {
-                req = req.reply_markup(ForceReply::new().selective());
-            }
-            match req.await {
-                Ok(m) => {
-                    ids.push(i64::from(m.id.0));
-                    break;
-                }
-                Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
-                    // Telegram's wait applies to the bot: nothing else leaves
-                    // before it is over either.
-                    tracing::warn!(chat, seconds = wait.seconds(), "Telegram asks to wait");
-                    tg.pacer.hold_until(Instant::now() + wait.duration());
-                }
-                Err(RequestError::MigrateToChatId(new)) if attempt < MAX_ATTEMPTS => {
-                    tracing::info!(chat, new = new.0, "chat migrated; following it");
-                    let mut conn = store.pool().acquire().await.map_err(io_error)?;
-                    chats::migrate(&mut conn, PLATFORM, &chat.to_string(), &new.0.to_string())
-                        .await
-                        .map_err(io_error)?;
-                    chat = new.0;
-                }
-                Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {
-                    tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let shape = Part {
+            text: part,
+            reply_to: out.reply_to.filter(|_| i == 0),
+            force_reply: out.force_reply && i == last,
+        };
+        ids.push(send_part(tg, store, &mut chat, out, &shape).await?);
     }
     Ok(ids)
+}
+
+/// One part of a message as Telegram takes it: only the first answers the
+/// message it replies to, only the last opens the reply field.
+struct Part<'a> {
+    text: &'a str,
+    reply_to: Option<i64>,
+    force_reply: bool,
+}
+
+/// Sends one part, waiting out `retry_after`, following a migrated group
+/// (`chat` then holds the new id for the parts after) and retrying a
+/// dropped connection, up to [`MAX_ATTEMPTS`] tries.
+async fn send_part(
+    tg: &Telegram,
+    store: &Store,
+    chat: &mut ChatId,
+    out: &Outgoing,
+    part: &Part<'_>,
+) -> Result<i64, RequestError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        tg.pacer.wait(chat.0).await;
+        let mut req = tg.bot.send_message(*chat, part.text.to_string());
+        if let Some(r) = part.reply_to.and_then(|r| i32::try_from(r).ok()) {
+            req = req.reply_parameters(ReplyParameters {
+                allow_sending_without_reply: Some(true),
+                ..ReplyParameters::new(MessageId(r))
+            });
+        }
+        if let Some(t) = out.thread.and_then(|t| i32::try_from(t).ok()) {
+            req = req.message_thread_id(ThreadId(MessageId(t)));
+        }
+        if out.html {
+            req = req.parse_mode(teloxide::types::ParseMode::Html);
+        }
+        if part.force_reply {
+            req = req.reply_markup(ForceReply::new().selective());
+        }
+        match req.await {
+            Ok(m) => return Ok(i64::from(m.id.0)),
+            Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
+                // Telegram's wait applies to the bot: nothing else leaves
+                // before it is over either.
+                tracing::warn!(chat = chat.0, seconds = wait.seconds(), "Telegram asks to wait");
+                tg.pacer.hold_until(Instant::now() + wait.duration());
+            }
+            Err(RequestError::MigrateToChatId(new)) if attempt < MAX_ATTEMPTS => {
+                tracing::info!(chat = chat.0, new = new.0, "chat migrated; following it");
+                follow_migration(store, *chat, new).await.map_err(io_error)?;
+                *chat = new;
+            }
+            Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+async fn follow_migration(store: &Store, old: ChatId, new: ChatId) -> Result<(), StoreError> {
+    let mut conn = store.conn().await?;
+    chats::migrate(&mut conn, &chat_ref(old), &chat_ref(new)).await?;
+    Ok(())
 }
 
 fn io_error(e: impl std::fmt::Display) -> RequestError {
@@ -167,11 +210,11 @@ fn io_error(e: impl std::fmt::Display) -> RequestError {
 
 async fn mark_person_reachable(
     store: &Store,
-    external_id: &str,
+    person: &PersonRef,
     can: bool,
 ) -> crate::store::Result<()> {
-    let mut conn = store.pool().acquire().await?;
-    if let Some(p) = people::by_external(&mut conn, PLATFORM, external_id).await?
+    let mut conn = store.conn().await?;
+    if let Some(p) = people::by_external(&mut conn, person).await?
         && p.can_dm != can
     {
         people::set_can_dm(&mut conn, p.id, can).await?;
@@ -179,9 +222,9 @@ async fn mark_person_reachable(
     Ok(())
 }
 
-async fn mark_chat_gone(store: &Store, external_id: &str) -> crate::store::Result<()> {
-    let mut conn = store.pool().acquire().await?;
-    if let Some(c) = chats::by_external(&mut conn, PLATFORM, external_id).await? {
+async fn mark_chat_gone(store: &Store, chat: &ChatRef) -> crate::store::Result<()> {
+    let mut conn = store.conn().await?;
+    if let Some(c) = chats::by_external(&mut conn, chat).await? {
         chats::set_active(&mut conn, c.id, false).await?;
     }
     Ok(())

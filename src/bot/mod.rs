@@ -1,44 +1,43 @@
 //! The Telegram adapter: the only module that knows teloxide. It turns
 //! updates into the conversation's events and delivers its replies.
 //!
-//! Updates are durable before they are acknowledged (DESIGN rule 4): the
-//! poller stores each raw update in the inbox before it asks Telegram for the
-//! next batch (which is what confirms the previous one), and a handler marks
-//! its update handled in the same transaction as its effects. At start-up,
-//! updates stored but not handled are handled first, and replies recorded but
-//! not confirmed sent are sent.
+//! Updates are durable before they are acknowledged (ARCHITECTURE.md rule
+//! 4): the poller (`poll.rs`) stores each raw update in the inbox before it
+//! asks Telegram for the next batch (which is what confirms the previous
+//! one), and a handler (`handle.rs`) marks its update handled in the same
+//! transaction as its effects. At start-up, updates stored but not handled
+//! are handled first, and replies recorded but not confirmed sent are sent.
+//!
+//! Telegram's conventions (numeric ids, negative for groups, a private
+//! chat's id being its user's) are known here and nowhere else.
 
 pub mod convert;
 pub mod deliver;
+mod handle;
 pub mod pace;
+mod poll;
+pub mod split;
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt};
 use secrecy::ExposeSecret;
 use teloxide::dispatching::Dispatcher;
 use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
-use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
 use teloxide::types::{BotCommand, Update};
-use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
 use teloxide::{ApiError, RequestError};
 use tokio::sync::{mpsc, watch};
-use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::domain::commands::Command;
-use crate::domain::outgoing::Delivery;
-use crate::domain::outgoing::Outgoing;
-use crate::domain::text::t;
+use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::jobs::Messenger;
-use crate::service::conversation::{self, Env};
-use crate::store::{Store, StoreError, inbox};
+use crate::render::text::t;
+use crate::store::{Store, StoreError};
 use deliver::{Telegram, deliver, redact};
 use pace::{PaceLimits, Pacer};
 
@@ -55,9 +54,6 @@ pub enum BotError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
-
-/// Long-poll wait per getUpdates; below teloxide's HTTP timeout (17 s).
-const POLL_TIMEOUT_SECS: u32 = 10;
 
 struct Deps {
     hooks: Arc<crate::faults::Hooks>,
@@ -166,26 +162,12 @@ pub async fn serve(
         bot_id,
         username,
     });
-    resend_unconfirmed(&deps).await?;
-
+    handle::resend_unconfirmed(&deps).await?;
     let (sender, receiver) = mpsc::unbounded_channel::<Update>();
-    let mut conn = store.pool().acquire().await.map_err(StoreError::from)?;
-    for (update_id, raw) in inbox::unhandled(&mut conn).await? {
-        match serde_json::from_str::<Update>(&raw) {
-            Ok(u) => {
-                let _ = sender.send(u);
-            }
-            Err(e) => {
-                tracing::error!(update_id, error = %e, "stored update unreadable; marked handled");
-                inbox::claim(&mut conn, update_id, "[]", deps.clock.now()).await?;
-            }
-        }
-    }
-    let mut offset = inbox::max_update_id(&mut conn).await?.map_or(0, |m| m + 1);
-    drop(conn);
+    let offset = poll::replay_unhandled(&deps, &sender).await?;
 
     let handler = dptree::entry().endpoint(|update: Update, deps: Arc<Deps>| async move {
-        process(&deps, update).await;
+        handle::process(&deps, update).await;
         Ok::<(), Infallible>(())
     });
     let mut dispatcher = Dispatcher::builder(tg.bot.clone(), handler)
@@ -193,58 +175,25 @@ pub async fn serve(
         .default_handler(|_| async {})
         .build();
     let dispatch_token = dispatcher.shutdown_token();
-    let poll_deps = deps.clone();
-    let mut poll_shutdown = shutdown.clone();
-    let poller = tokio::spawn(async move {
-        let mut backoff = Duration::from_millis(500);
-        loop {
-            let batch = tokio::select! {
-                _ = poll_shutdown.wait_for(|s| *s) => break,
-                r = tg.bot.get_updates().offset(offset as i32).timeout(POLL_TIMEOUT_SECS) => r,
-            };
-            match batch {
-                Ok(updates) => {
-                    backoff = Duration::from_millis(500);
-                    for u in updates {
-                        let id = i64::from(u.id.0);
-                        match store_update(&poll_deps, &u).await {
-                            Ok(true) => {
-                                let _ = sender.send(u);
-                            }
-                            Ok(false) => {}
-                            Err(e) => {
-                                // Not stored: do not confirm it; Telegram sends it again.
-                                tracing::error!(update_id = id, error = %e, "cannot store update");
-                                break;
-                            }
-                        }
-                        offset = id + 1;
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %redact(&e.to_string(), &poll_deps.token), "getUpdates failed; retrying");
-                    tokio::select! {
-                        _ = poll_shutdown.wait_for(|s| *s) => break,
-                        _ = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(30));
-                }
-            }
-        }
-    });
+    let poller = tokio::spawn(poll::poll(deps.clone(), offset, sender, shutdown.clone()));
     let stopper = tokio::spawn(async move {
-        let _ = shutdown.wait_for(|s| *s).await;
+        // An error means the sender is gone, which is a shutdown as well.
+        if shutdown.wait_for(|s| *s).await.is_err() {
+            tracing::debug!("shutdown signal dropped; stopping");
+        }
         if let Ok(done) = dispatch_token.shutdown() {
             done.await;
         }
     });
     dispatcher
         .dispatch_with_listener(
-            ChannelListener::new(receiver),
+            poll::ChannelListener::new(receiver),
             LoggingErrorHandler::with_custom_text("update handling failed"),
         )
         .await;
-    let _ = poller.await;
+    if let Err(e) = poller.await {
+        tracing::error!(error = %e, "the poller stopped abnormally");
+    }
     stopper.abort();
     Ok(())
 }
@@ -284,133 +233,5 @@ async fn register_commands(bot: &Bot, settings: &Settings) {
         .collect();
     if let Err(e) = bot.set_my_commands(commands).await {
         tracing::warn!(error = %e, "setMyCommands failed; commands still work");
-    }
-}
-
-async fn store_update(deps: &Deps, u: &Update) -> Result<bool, StoreError> {
-    let raw = serde_json::to_string(u).unwrap_or_default();
-    let mut conn = deps.store.pool().acquire().await?;
-    inbox::store(&mut conn, i64::from(u.id.0), &raw, deps.clock.now()).await
-}
-
-/// Handles one update exactly once: effects and the handled mark commit
-/// together; replies go out after, and are confirmed.
-async fn process(deps: &Deps, update: Update) {
-    let update_id = i64::from(update.id.0);
-    let chat = update.chat().map(|c| c.id.0).unwrap_or_default();
-    let span = tracing::info_span!("update", update_id, chat, project = tracing::field::Empty);
-    async {
-        deps.hooks.handling().await;
-        let event = convert::event(&update, deps.bot_id);
-        let now = deps.clock.now();
-        let env = Env {
-            settings: &deps.settings,
-            bot_username: &deps.username,
-        };
-        let result: Result<Option<Vec<Outgoing>>, StoreError> = async {
-            let mut tx = deps.store.begin().await?;
-            if inbox::is_handled(&mut tx, update_id).await? {
-                return Ok(None);
-            }
-            let replies = match event.clone() {
-                Some(ev) => conversation::handle(&mut tx, &env, ev, now).await?,
-                None => Vec::new(),
-            };
-            let json = serde_json::to_string(&replies).unwrap_or_else(|_| "[]".into());
-            if !inbox::claim(&mut tx, update_id, &json, now).await? {
-                return Ok(None);
-            }
-            tx.commit().await?;
-            Ok(Some(replies))
-        }
-        .await;
-        match result {
-            Ok(Some(replies)) => send_and_confirm(deps, update_id, &replies).await,
-            Ok(None) => tracing::debug!("already handled"),
-            Err(e) => {
-                // Nothing was committed: the update stays unhandled and is
-                // handled again at the next start. Say so to the person.
-                tracing::error!(error = %e, "update not handled");
-                if let Some(conversation::Event::Message(m)) = event {
-                    let sorry = Outgoing {
-                        reply_to: Some(m.message_id),
-                        thread: m.thread,
-                        ..Outgoing::to(
-                            m.chat.external_id,
-                            t(deps.settings.locale, "error.internal", &[]),
-                        )
-                    };
-                    let _ = deliver(&deps.tg, &deps.store, &deps.token, &sorry).await;
-                }
-            }
-        }
-    }
-    .instrument(span)
-    .await
-}
-
-async fn send_and_confirm(deps: &Deps, update_id: i64, replies: &[Outgoing]) {
-    for out in replies {
-        if let Delivery::Failed(why) = deliver(&deps.tg, &deps.store, &deps.token, out).await {
-            tracing::warn!(chat = %out.chat, why, "reply not delivered");
-        }
-    }
-    if let Ok(mut conn) = deps.store.pool().acquire().await
-        && let Err(e) = inbox::mark_replied(&mut conn, update_id, deps.clock.now()).await
-    {
-        tracing::warn!(error = %e, "reply confirmation not recorded");
-    }
-}
-
-/// Replies recorded by a run that stopped before confirming them.
-async fn resend_unconfirmed(deps: &Deps) -> Result<(), StoreError> {
-    let mut conn = deps.store.pool().acquire().await?;
-    let pending = inbox::unreplied(&mut conn).await?;
-    drop(conn);
-    for (update_id, json) in pending {
-        let replies: Vec<Outgoing> = serde_json::from_str(&json).unwrap_or_default();
-        send_and_confirm(deps, update_id, &replies).await;
-    }
-    Ok(())
-}
-
-/// Feeds the dispatcher from the poller (and the start-up replay) instead of
-/// letting teloxide poll, so every update is stored first.
-struct ChannelListener {
-    receiver: mpsc::UnboundedReceiver<Update>,
-    token: StopToken,
-    flag: StopFlag,
-}
-
-impl ChannelListener {
-    fn new(receiver: mpsc::UnboundedReceiver<Update>) -> Self {
-        let (token, flag) = mk_stop_token();
-        ChannelListener {
-            receiver,
-            token,
-            flag,
-        }
-    }
-}
-
-impl UpdateListener for ChannelListener {
-    type Err = Infallible;
-
-    fn stop_token(&mut self) -> StopToken {
-        self.token.clone()
-    }
-}
-
-impl<'a> AsUpdateStream<'a> for ChannelListener {
-    type StreamErr = Infallible;
-    type Stream = BoxStream<'a, Result<Update, Infallible>>;
-
-    fn as_stream(&'a mut self) -> Self::Stream {
-        let flag = self.flag.clone();
-        futures::stream::unfold(&mut self.receiver, |rx| async move {
-            rx.recv().await.map(|u| (Ok(u), rx))
-        })
-        .take_until(flag.map(|_| ()))
-        .boxed()
     }
 }

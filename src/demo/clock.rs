@@ -1,4 +1,4 @@
-//! The demo's clock: set by hand like [`crate::clock::ManualClock`], and it
+//! The demo's clock: set by hand like [`duban::clock::ManualClock`], and it
 //! also knows when the scheduler has gone back to sleep. That is the
 //! signal that every job due by now has run and its messages are out, so
 //! the demo can move on without guessing with wall-time pauses.
@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 
-use crate::clock::{Clock, Sleep};
+use duban::clock::{Clock, Sleep};
 
 #[derive(Clone)]
 pub struct DemoClock {

@@ -1,5 +1,5 @@
 //! `duban demo`: the real bot and scheduler on a fresh SQLite file, against
-//! the local Bot API simulator (`crate::sim`), with a sample portfolio and
+//! the local Bot API simulator (`tgsim`), with a sample portfolio and
 //! simulated people, on a clock that runs a few weeks in seconds.
 //!
 //! The demo moves the clock from one moment of the script to the next. At
@@ -12,6 +12,8 @@
 pub mod clock;
 mod script;
 pub mod transcript;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,14 +27,15 @@ use futures::future::join_all;
 use secrecy::SecretString;
 use tokio::sync::watch;
 
-use crate::config::Settings;
-use crate::domain::lang::Lang;
-use crate::domain::schedule::{Job, effective_time, next_fire};
-use crate::domain::text::t;
-use crate::domain::time::local_to_utc;
-use crate::service::import;
-use crate::sim::{BotApiSim, ChatKind, Sent};
-use crate::store::Store;
+use duban::config::Settings;
+use duban::domain::ids::{PersonRef, Platform};
+use duban::domain::lang::Lang;
+use duban::domain::schedule::{Job, effective_time, next_fire};
+use duban::domain::time::local_to_utc;
+use duban::render::text::t;
+use duban::service::import;
+use tgsim::{BotApiSim, ChatKind, Sent};
+use duban::store::Store;
 
 use clock::DemoClock;
 use script::{Act, Beat, Habit, Person, Report, Via, When, Where};
@@ -117,14 +120,18 @@ pub async fn run(opts: Options) -> anyhow::Result<Transcript> {
     settings.telegram.token = Some(SecretString::from(TOKEN));
     // Only the simulator is talked to, and it has no rate limits.
     settings.telegram.throttle = false;
-    settings.admins = vec![script::ADMIN.id];
-    settings.liaisons = vec![script::ZHANG.id, script::LI_NA.id, script::WANG_QIANG.id];
+    let account = |p: &Person| PersonRef::new(Platform::Telegram, p.id.to_string());
+    settings.admins = vec![account(&script::ADMIN)];
+    settings.liaisons = [&script::ZHANG, &script::LI_NA, &script::WANG_QIANG]
+        .into_iter()
+        .map(account)
+        .collect();
     // Subscribed in the chat, on screen.
     settings.leadership_chats = Vec::new();
 
     let clock = DemoClock::new(start);
     let (stop, shutdown) = watch::channel(false);
-    let bot = tokio::spawn(crate::app::run(
+    let bot = tokio::spawn(duban::app::run(
         settings.clone(),
         Arc::new(clock.clone()),
         shutdown,
@@ -412,7 +419,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Demo {
     fn now(&self) -> DateTime<Utc> {
-        crate::clock::Clock::now(&self.clock)
+        duban::clock::Clock::now(&self.clock)
     }
 
     fn last_seq(&self) -> u64 {
@@ -549,7 +556,7 @@ impl Demo {
     }
 
     fn week_index(&self) -> u32 {
-        let today = crate::domain::time::local_date(self.now(), self.tz);
+        let today = duban::domain::time::local_date(self.now(), self.tz);
         u32::try_from((today - self.first_monday).num_days().max(0) / 7).unwrap_or(0)
     }
 
@@ -647,7 +654,6 @@ impl Demo {
                     .collect();
                 lines.sort_by_key(|l| l.message_id);
                 ChatLog {
-                    chat_id,
                     title,
                     role,
                     lines,

@@ -7,7 +7,7 @@
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use crate::domain::lang::Lang;
+use duban::domain::lang::Lang;
 
 /// A text in both languages the demo speaks.
 #[derive(Debug, Clone, Copy)]
@@ -976,7 +976,7 @@ mod tests {
 
     #[test]
     fn amounts_read_back_as_written() {
-        use crate::domain::money::parse_money;
+        use duban::domain::money::parse_money;
         assert_eq!(wan_text(31_000 + 1_200), "3.22亿");
         assert_eq!(parse_money(&wan_text(32_200)), Ok(322_000_000));
         assert_eq!(wan_text(2_400), "2400万");
@@ -988,7 +988,7 @@ mod tests {
     fn the_portfolio_imports() {
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         for lang in [Lang::ZhCn, Lang::En] {
-            let plan = crate::domain::import::parse_csv(portfolio_csv(lang).as_bytes(), today)
+            let plan = duban::domain::import::parse_csv(portfolio_csv(lang).as_bytes(), today)
                 .unwrap_or_else(|e| panic!("{lang}: {e}"));
             assert_eq!(plan.len(), PROJECTS.len());
         }
@@ -999,7 +999,7 @@ mod tests {
         for lang in [Lang::ZhCn, Lang::En] {
             for p in &PROJECTS {
                 let text = report_text(p, 2, &Report::new(Via::Prompt), lang);
-                crate::domain::report::parse_report(&text)
+                duban::domain::report::parse_report(&text)
                     .unwrap_or_else(|e| panic!("{}: {text}: {e}", p.code));
             }
         }

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::domain::lang::Lang;
-use crate::domain::text::t;
+use duban::domain::lang::Lang;
+use duban::render::text::t;
 
 /// Bot messages longer than this are shortened in the chat logs (the
 /// weekly prompt repeats its template every week); the last bulletin is
@@ -36,7 +36,6 @@ pub struct Line {
 
 #[derive(Debug, Clone)]
 pub struct ChatLog {
-    pub chat_id: i64,
     pub title: String,
     pub role: ChatRole,
     pub lines: Vec<Line>,
@@ -64,11 +63,13 @@ pub struct Transcript {
 }
 
 impl Transcript {
+    #[cfg(test)]
     pub fn chat(&self, role: ChatRole) -> impl Iterator<Item = &ChatLog> {
         self.chats.iter().filter(move |c| c.role == role)
     }
 
     /// Every bot message in chats of `role`.
+    #[cfg(test)]
     pub fn bot_texts(&self, role: ChatRole) -> impl Iterator<Item = &str> {
         self.chat(role)
             .flat_map(|c| c.lines.iter())

@@ -4,13 +4,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::bulletin::{Policy, ProjectRef, ProjectSnapshot, RankLine};
-use super::lang::Lang;
+use super::bulletin::{Policy, ProjectSnapshot, RankLine, rank_lines};
 use super::model::Report;
-use super::money::format_money_short;
-use super::outgoing::escape_html;
-use super::ranking::{bottom, performance};
-use super::text::{fmt_local, t};
+use super::ranking::performance;
 
 /// Names of the construction-start milestone, whose completion makes the
 /// start rate (开工率), as pledges write it in either language.
@@ -49,7 +45,8 @@ pub struct Analysis {
     pub bottom: Vec<RankLine>,
 }
 
-fn percent(n: usize, of: usize) -> String {
+/// A whole-number rate, rounded half up, or `-` when nothing was due.
+pub fn percent(n: usize, of: usize) -> String {
     (n * 100 + of / 2)
         .checked_div(of)
         .map_or_else(|| "-".into(), |p| format!("{p}%"))
@@ -89,7 +86,6 @@ pub fn compose_analysis(
     policy: Policy,
 ) -> Option<Analysis> {
     let (from, to) = period_dates(period)?;
-    let in_period = |d: NaiveDate| d >= from && d <= to;
     let mut a = Analysis {
         period: period.to_string(),
         from,
@@ -110,44 +106,7 @@ pub fn compose_analysis(
         bottom: Vec::new(),
     };
     for s in snaps {
-        let mine = reports.iter().filter(|r| r.project_id == s.project.id);
-        a.invested_in_period += mine
-            .clone()
-            .filter(|r| in_period(r.week.monday()))
-            .filter_map(|r| r.invested_week)
-            .sum::<i64>();
-        a.invested_cumulative += mine
-            .filter(|r| r.week.monday() <= to)
-            .max_by_key(|r| r.week)
-            .and_then(|r| r.invested_total)
-            .unwrap_or(0);
-        for m in s.milestones.iter().filter(|m| in_period(m.pledged)) {
-            a.due += 1;
-            match m.actual.filter(|d| *d <= to) {
-                Some(d) if d <= m.pledged => a.on_time += 1,
-                Some(_) => a.late += 1,
-                None => a.missed += 1,
-            }
-        }
-        if let Some(start) = s
-            .milestones
-            .iter()
-            .find(|m| is_start_milestone(&m.name) && m.pledged <= to)
-        {
-            a.start_pledged += 1;
-            a.started += usize::from(start.actual.is_some_and(|d| d <= to));
-        }
-        let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
-        a.problems_opened += s
-            .problems
-            .iter()
-            .filter(|p| in_period(local(p.raised_at)))
-            .count();
-        a.problems_closed += s
-            .problems
-            .iter()
-            .filter(|p| p.resolved_at.is_some_and(|r| in_period(local(r))))
-            .count();
+        add_project(&mut a, s, reports, tz);
     }
     let ranked: Vec<_> = snaps
         .iter()
@@ -156,109 +115,57 @@ pub fn compose_analysis(
                 .map(|p| ((s.project.code.clone(), s.project.name.clone()), p))
         })
         .collect();
-    a.bottom = bottom(&ranked, policy.bottom_count)
-        .into_iter()
-        .map(|((code, name), performance)| RankLine {
-            project: ProjectRef { code, name },
-            performance,
-        })
-        .collect();
+    a.bottom = rank_lines(&ranked, policy.bottom_count);
     Some(a)
 }
 
-/// The analysis as posted (HTML, values escaped).
-pub fn render_analysis(a: &Analysis, quarterly: bool, lang: Lang, tz: Tz, late: bool) -> String {
-    let title_key = if quarterly {
-        "analysis.title_quarter"
-    } else {
-        "analysis.title_month"
-    };
-    let mut out = Vec::new();
-    if late {
-        out.push(escape_html(&t(lang, "rhythm.late", &[])));
+/// Adds one project's investment, milestones, start and problems to the
+/// figures of the period `a` spans.
+fn add_project(a: &mut Analysis, s: &ProjectSnapshot, reports: &[Report], tz: Tz) {
+    let (from, to) = (a.from, a.to);
+    let in_period = |d: NaiveDate| d >= from && d <= to;
+    let mine = reports.iter().filter(|r| r.project_id == s.project.id);
+    a.invested_in_period += mine
+        .clone()
+        .filter(|r| in_period(r.week.monday()))
+        .filter_map(|r| r.invested_week)
+        .sum::<i64>();
+    a.invested_cumulative += mine
+        .filter(|r| r.week.monday() <= to)
+        .max_by_key(|r| r.week)
+        .and_then(|r| r.invested_total)
+        .unwrap_or(0);
+    for m in s.milestones.iter().filter(|m| in_period(m.pledged)) {
+        a.due += 1;
+        match m.actual.filter(|d| *d <= to) {
+            Some(d) if d <= m.pledged => a.on_time += 1,
+            Some(_) => a.late += 1,
+            None => a.missed += 1,
+        }
     }
-    out.push(format!(
-        "<b>{}</b>",
-        escape_html(&t(
-            lang,
-            title_key,
-            &[
-                ("period", a.period.clone()),
-                ("from", a.from.to_string()),
-                ("to", a.to.to_string()),
-            ],
-        ))
-    ));
-    out.push(escape_html(&t(
-        lang,
-        "bulletin.as_of",
-        &[("time", fmt_local(a.as_of, tz))],
-    )));
-    let lines: [(&str, Vec<(&str, String)>); 4] = [
-        (
-            "analysis.investment",
-            vec![
-                ("period", format_money_short(a.invested_in_period, lang)),
-                (
-                    "cumulative",
-                    format_money_short(a.invested_cumulative, lang),
-                ),
-                ("planned", format_money_short(a.planned_total, lang)),
-                ("rate", percent_i64(a.invested_cumulative, a.planned_total)),
-            ],
-        ),
-        (
-            "analysis.milestones",
-            vec![
-                ("due", a.due.to_string()),
-                ("on_time", a.on_time.to_string()),
-                ("late", a.late.to_string()),
-                ("missed", a.missed.to_string()),
-                ("rate", percent(a.on_time, a.due)),
-            ],
-        ),
-        (
-            "analysis.start_rate",
-            vec![
-                ("started", a.started.to_string()),
-                ("pledged", a.start_pledged.to_string()),
-                ("rate", percent(a.started, a.start_pledged)),
-            ],
-        ),
-        (
-            "analysis.problems",
-            vec![
-                ("opened", a.problems_opened.to_string()),
-                ("closed", a.problems_closed.to_string()),
-            ],
-        ),
-    ];
-    for (key, args) in lines {
-        out.push(escape_html(&t(lang, key, &args)));
+    if let Some(start) = s
+        .milestones
+        .iter()
+        .find(|m| is_start_milestone(&m.name) && m.pledged <= to)
+    {
+        a.start_pledged += 1;
+        a.started += usize::from(start.actual.is_some_and(|d| d <= to));
     }
-    out.push(escape_html(&t(lang, "analysis.bottom", &[])));
-    if a.bottom.is_empty() {
-        out.push(format!("  {}", escape_html(&t(lang, "bulletin.none", &[]))));
-    }
-    for (i, r) in a.bottom.iter().enumerate() {
-        out.push(format!(
-            "  {}",
-            escape_html(&t(
-                lang,
-                "analysis.bottom_line",
-                &[
-                    ("rank", (i + 1).to_string()),
-                    ("code", r.project.code.clone()),
-                    ("project", r.project.name.clone()),
-                    ("score", r.performance.score.to_string()),
-                ],
-            ))
-        ));
-    }
-    out.join("\n")
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+    a.problems_opened += s
+        .problems
+        .iter()
+        .filter(|p| in_period(local(p.raised_at)))
+        .count();
+    a.problems_closed += s
+        .problems
+        .iter()
+        .filter(|p| p.resolved_at.is_some_and(|r| in_period(local(r))))
+        .count();
 }
 
-fn percent_i64(n: i64, of: i64) -> String {
+/// The share of the plan invested, rounded half up, or `-` without a plan.
+pub fn percent_i64(n: i64, of: i64) -> String {
     if of <= 0 {
         "-".into()
     } else {

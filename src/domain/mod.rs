@@ -1,10 +1,12 @@
 //! Pure rules of the portfolio: no I/O, no clock; every function takes `now`
-//! and plain values and returns a decision or a text.
+//! and plain values and returns a decision or data. Turning those into text
+//! is `render`'s work.
 
 pub mod analysis;
 pub mod bulletin;
 pub mod calendar;
 pub mod commands;
+pub mod ids;
 pub mod import;
 pub mod lang;
 pub mod model;
@@ -16,5 +18,4 @@ pub mod report;
 pub mod rhythm;
 pub mod schedule;
 pub mod status;
-pub mod text;
 pub mod time;

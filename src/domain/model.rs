@@ -5,6 +5,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::report::ParsedReport;
+use super::ids::{ChatKind, ChatRef, PersonRef};
+use super::lang::Lang;
 use super::time::ReportingWeek;
 
 /// Where a project stands in its life; ordered as projects move through it.
@@ -198,12 +201,32 @@ impl Problem {
     }
 }
 
-/// Someone on a chat platform, as (platform, external id).
+/// A problem recorded from a report: new, or an open one it repeated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedProblem {
+    pub problem: Problem,
+    pub already_open: bool,
+}
+
+/// What was recorded, for the echo to the owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportEcho {
+    pub code: String,
+    pub name: String,
+    pub week: ReportingWeek,
+    pub submitted_at: DateTime<Utc>,
+    pub replaced: bool,
+    pub late_after: Option<DateTime<Utc>>,
+    pub parsed: ParsedReport,
+    pub done: Vec<DoneMilestone>,
+    pub problems: Vec<RecordedProblem>,
+}
+
+/// Someone on a chat platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub id: i64,
-    pub platform: String,
-    pub external_id: String,
+    pub account: PersonRef,
     pub display_name: String,
     pub username: Option<String>,
     /// The person opened a private chat with the bot, so it may write first.
@@ -229,14 +252,21 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chat {
     pub id: i64,
-    pub platform: String,
-    pub external_id: String,
-    pub kind: String,
+    pub address: ChatRef,
+    pub kind: ChatKind,
     pub title: String,
-    pub locale: Option<String>,
+    /// The language chosen with `/lang`; the configured one otherwise.
+    pub locale: Option<Lang>,
     pub project_id: Option<i64>,
     pub is_leadership: bool,
     pub active: bool,
+}
+
+impl Chat {
+    /// The language this chat is answered in.
+    pub fn lang(&self, default: Lang) -> Lang {
+        self.locale.unwrap_or(default)
+    }
 }
 
 #[cfg(test)]

@@ -1,19 +1,15 @@
-//! What the weekly rhythm says: the Monday prompt, the Wednesday nudge, the
-//! Thursday deadline ping to liaisons, and the bulletin as it is posted.
-//! All texts are Telegram HTML with every value escaped, so mentions notify.
+//! The weekly rhythm's decisions: the circumstances of a run, which
+//! milestones a prompt lists, and what needs a liaison's attention. Its
+//! texts are in `render::rhythm`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::bulletin::{Bulletin, Policy, ProjectSnapshot, render};
+use super::bulletin::{Policy, ProjectSnapshot};
 use super::lang::Lang;
-use super::outgoing::{Mention, escape_html};
+use super::model::Milestone;
 use super::status::{MilestoneStatus, milestone_status};
-use super::text::{fmt_local, status_label, t, week_label};
-use super::time::{ReportingWeek, local_date};
-
-/// How many upcoming milestones a prompt lists.
-const PROMPT_MILESTONES: usize = 3;
+use super::time::local_date;
 
 /// The circumstances of one run: when, where, in what language, and
 /// whether it comes late (the bot was down at the scheduled time).
@@ -26,121 +22,20 @@ pub struct RunCtx {
     pub late: bool,
 }
 
-fn mentions(people: &[Mention]) -> String {
-    people
-        .iter()
-        .map(Mention::html)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn late_line(lang: Lang, late: bool) -> Option<String> {
-    late.then(|| escape_html(&t(lang, "rhythm.late", &[])))
-}
-
-/// The week's prompt in a project group: who is asked, the template, what
-/// is due next, and what is still open.
-pub fn prompt_text(
+/// The milestones still to be done, soonest pledged first.
+pub fn upcoming(
     snap: &ProjectSnapshot,
-    owners: &[Mention],
-    week: ReportingWeek,
-    c: RunCtx,
-) -> String {
-    let RunCtx {
-        now,
-        tz,
-        policy,
-        lang,
-        late,
-    } = c;
-    let today = local_date(now, tz);
-    let p = &snap.project;
-    let mut out: Vec<String> = late_line(lang, late).into_iter().collect();
-    out.push(format!(
-        "<b>{}</b>",
-        escape_html(&t(
-            lang,
-            "prompt.title",
-            &[
-                ("code", p.code.clone()),
-                ("name", p.name.clone()),
-                ("week", week_label(week, lang)),
-            ],
-        ))
-    ));
-    let ask = escape_html(&t(lang, "prompt.ask", &[]));
-    out.push(if owners.is_empty() {
-        ask
-    } else {
-        format!("{} {ask}", mentions(owners))
-    });
-    out.push(String::new());
-    out.push(escape_html(&t(lang, "report.template", &[])));
+    today: NaiveDate,
+    warning_days: i64,
+) -> Vec<(&Milestone, MilestoneStatus)> {
     let mut upcoming: Vec<_> = snap
         .milestones
         .iter()
-        .map(|m| (m, milestone_status(m, today, policy.warning_days)))
+        .map(|m| (m, milestone_status(m, today, warning_days)))
         .filter(|(_, s)| !s.is_done())
         .collect();
     upcoming.sort_by_key(|(m, _)| m.pledged);
-    if !upcoming.is_empty() {
-        out.push(String::new());
-        out.push(escape_html(&t(lang, "prompt.milestones", &[])));
-        for (m, s) in upcoming.iter().take(PROMPT_MILESTONES) {
-            out.push(escape_html(&format!(
-                "· {} {} · {}",
-                m.name,
-                m.pledged,
-                status_label(*s, lang)
-            )));
-        }
-    }
-    let open: Vec<_> = snap.problems.iter().filter(|p| p.is_open()).collect();
-    if !open.is_empty() {
-        out.push(String::new());
-        out.push(escape_html(&t(lang, "prompt.problems", &[])));
-        for pr in open {
-            out.push(escape_html(&t(
-                lang,
-                "prompt.problem_line",
-                &[
-                    ("id", pr.id.to_string()),
-                    ("text", pr.text.clone()),
-                    ("days", pr.days_open(now).to_string()),
-                ],
-            )));
-        }
-    }
-    out.join("\n")
-}
-
-/// The mid-week reminder, only where no report has arrived.
-pub fn nudge_text(
-    snap: &ProjectSnapshot,
-    owners: &[Mention],
-    deadline: Option<DateTime<Utc>>,
-    c: RunCtx,
-) -> String {
-    let RunCtx { tz, lang, late, .. } = c;
-    let mut out: Vec<String> = late_line(lang, late).into_iter().collect();
-    let body = escape_html(&t(
-        lang,
-        "nudge.text",
-        &[
-            ("code", snap.project.code.clone()),
-            ("name", snap.project.name.clone()),
-            (
-                "deadline",
-                deadline.map_or_else(|| "-".into(), |d| fmt_local(d, tz)),
-            ),
-        ],
-    ));
-    out.push(if owners.is_empty() {
-        body
-    } else {
-        format!("{} {body}", mentions(owners))
-    });
-    out.join("\n")
+    upcoming
 }
 
 /// What one project contributes to its liaison's deadline ping.
@@ -150,7 +45,7 @@ pub struct LiaisonItem {
     pub name: String,
     pub missing_report: bool,
     /// (milestone, pledged date, status) overdue or at risk.
-    pub milestones: Vec<(String, chrono::NaiveDate, MilestoneStatus)>,
+    pub milestones: Vec<(String, NaiveDate, MilestoneStatus)>,
     /// (id, text, days open) past the escalation limit.
     pub escalated: Vec<(i64, String, i64)>,
 }
@@ -193,87 +88,14 @@ pub fn liaison_item(snap: &ProjectSnapshot, c: RunCtx, expect_report: bool) -> O
     (!item.is_empty()).then_some(item)
 }
 
-fn item_lines(item: &LiaisonItem, lang: Lang) -> Vec<String> {
-    let mut out = vec![escape_html(&format!("{} {}", item.code, item.name))];
-    if item.missing_report {
-        out.push(escape_html(&format!(
-            "· {}",
-            t(lang, "deadline.missing", &[])
-        )));
-    }
-    for (name, pledged, status) in &item.milestones {
-        out.push(escape_html(&format!(
-            "· {name} {pledged} · {}",
-            status_label(*status, lang)
-        )));
-    }
-    for (id, text, days) in &item.escalated {
-        out.push(escape_html(&format!(
-            "· {}",
-            t(
-                lang,
-                "deadline.escalated",
-                &[
-                    ("id", id.to_string()),
-                    ("text", text.clone()),
-                    ("days", days.to_string()),
-                ]
-            )
-        )));
-    }
-    out
-}
-
-/// The private ping to one liaison, covering all their projects.
-pub fn deadline_text(items: &[LiaisonItem], week: ReportingWeek, c: RunCtx) -> String {
-    let RunCtx { lang, late, .. } = c;
-    let mut out: Vec<String> = late_line(lang, late).into_iter().collect();
-    out.push(format!(
-        "<b>{}</b>",
-        escape_html(&t(
-            lang,
-            "deadline.title",
-            &[("week", week_label(week, lang))]
-        ))
-    ));
-    for item in items {
-        out.push(String::new());
-        out.extend(item_lines(item, lang));
-    }
-    out.join("\n")
-}
-
-/// Where the liaison cannot be written to privately: a mention in the
-/// project's own group, with that project's part only.
-pub fn deadline_fallback_text(liaison: &Mention, item: &LiaisonItem, lang: Lang) -> String {
-    let mut out = vec![format!(
-        "{} {}",
-        liaison.html(),
-        escape_html(&t(lang, "deadline.fallback", &[]))
-    )];
-    out.extend(item_lines(item, lang));
-    out.join("\n")
-}
-
-/// The bulletin as posted: escaped, its title in bold.
-pub fn bulletin_html(b: &Bulletin, c: RunCtx) -> String {
-    let RunCtx { lang, tz, late, .. } = c;
-    let text = render(b, lang, tz);
-    let mut lines = text.lines();
-    let title = lines.next().unwrap_or_default();
-    let mut out: Vec<String> = late_line(lang, late).into_iter().collect();
-    out.push(format!("<b>{}</b>", escape_html(title)));
-    out.extend(lines.map(escape_html));
-    out.join("\n")
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::model::{Milestone, Problem, ProblemLevel, Project, Stage};
     use chrono::{NaiveDate, TimeZone};
 
-    fn snap() -> ProjectSnapshot {
+    // Shared with `render::rhythm`'s tests, which render this same project.
+    pub(crate) fn snap() -> ProjectSnapshot {
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
         ProjectSnapshot {
             project: Project {
@@ -323,7 +145,7 @@ mod tests {
         }
     }
 
-    fn ctx(now: DateTime<Utc>) -> RunCtx {
+    pub(crate) fn ctx(now: DateTime<Utc>) -> RunCtx {
         RunCtx {
             now,
             tz: chrono_tz::Asia::Shanghai,
@@ -335,30 +157,6 @@ mod tests {
             lang: Lang::ZhCn,
             late: false,
         }
-    }
-
-    #[test]
-    fn prompt_mentions_owners_and_escapes_everything_else() {
-        let tz = chrono_tz::Asia::Shanghai;
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap();
-        let owners = vec![Mention {
-            external_id: "42".into(),
-            name: "王总".into(),
-            username: None,
-        }];
-        let text = prompt_text(
-            &snap(),
-            &owners,
-            ReportingWeek::of_instant(now, tz),
-            ctx(now),
-        );
-        assert!(text.starts_with("<b>P1 电池&lt;材料&gt; · "), "{text}");
-        assert!(
-            text.contains("<a href=\"tg://user?id=42\">王总</a>"),
-            "{text}"
-        );
-        assert!(text.contains("· 开工 2026-11-20 · 逾期 3 天"), "{text}");
-        assert!(text.contains("#7 用电 &amp; 用水"), "{text}");
     }
 
     #[test]

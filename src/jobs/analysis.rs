@@ -1,10 +1,11 @@
 //! The 1st of the month and of the quarter: the analysis of the period just
 //! ended, to every leadership chat.
 
-use crate::domain::analysis::{compose_analysis, period_dates, render_analysis};
+use crate::domain::analysis::{compose_analysis, period_dates};
 use crate::domain::rhythm::RunCtx;
 use crate::domain::schedule::Job;
 use crate::domain::time::ReportingWeek;
+use crate::render::analysis::render_analysis;
 use crate::service::portfolio;
 use crate::store::{Conn, Result, reports};
 
@@ -32,8 +33,8 @@ pub async fn plan(
         .await?
         {
             out.push(Planned {
-                out: html(t.chat.clone(), text),
-                chat_key: t.chat,
+                chat_key: t.chat.key(),
+                out: html(t.chat, text),
             });
         }
     }

@@ -1,8 +1,9 @@
 //! Friday: the weekly bulletin to every leadership chat.
 
 use crate::domain::bulletin::compose;
-use crate::domain::rhythm::{RunCtx, bulletin_html};
+use crate::domain::rhythm::RunCtx;
 use crate::domain::time::ReportingWeek;
+use crate::render::rhythm::bulletin_html;
 use crate::service::portfolio;
 use crate::store::{Conn, Result};
 

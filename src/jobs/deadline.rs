@@ -5,18 +5,18 @@
 
 use std::collections::BTreeMap;
 
+use crate::domain::ids::ChatRef;
 use crate::domain::model::{Person, Role};
-use crate::domain::rhythm::{
-    LiaisonItem, RunCtx, deadline_fallback_text, deadline_text, liaison_item,
-};
+use crate::domain::rhythm::{LiaisonItem, RunCtx, liaison_item};
 use crate::domain::time::ReportingWeek;
+use crate::render::rhythm::{deadline_fallback_text, deadline_text};
 use crate::service::portfolio;
 use crate::store::{Conn, Result, people};
 
 use super::{JobDeps, Planned, html, mention, project_chats};
 
 /// A liaison's items, each with the project groups to fall back to.
-type Items = Vec<(LiaisonItem, Vec<String>)>;
+type Items = Vec<(LiaisonItem, Vec<ChatRef>)>;
 
 pub async fn plan(
     conn: &mut Conn,
@@ -30,7 +30,7 @@ pub async fn plan(
         let Some(item) = liaison_item(&snap, ctx, true) else {
             continue;
         };
-        let groups: Vec<String> = project_chats(conn, &deps.settings, snap.project.id)
+        let groups: Vec<ChatRef> = project_chats(conn, &deps.settings, snap.project.id)
             .await?
             .into_iter()
             .map(|t| t.chat)
@@ -48,7 +48,8 @@ pub async fn plan(
         .map(|(person, items)| {
             let m = mention(&person);
             let only: Vec<LiaisonItem> = items.iter().map(|(i, _)| i.clone()).collect();
-            let mut out = html(person.external_id.clone(), deadline_text(&only, week, ctx));
+            let private = person.account.private_chat();
+            let mut out = html(private.clone(), deadline_text(&only, week, ctx));
             out.fallback = items
                 .iter()
                 .flat_map(|(item, groups)| {
@@ -59,7 +60,7 @@ pub async fn plan(
                 })
                 .collect();
             Planned {
-                chat_key: person.external_id,
+                chat_key: private.key(),
                 out,
             }
         })

@@ -10,6 +10,9 @@ pub mod deadline;
 pub mod nudge;
 pub mod prompt;
 pub mod scheduler;
+mod targets;
+
+pub(crate) use targets::{html, leadership_chats, mention, owners, project_chats, to_each};
 
 use std::sync::Arc;
 
@@ -18,12 +21,11 @@ use futures::future::BoxFuture;
 use tracing::Instrument;
 
 use crate::config::Settings;
-use crate::domain::model::Person;
-use crate::domain::outgoing::{Delivery, Mention, Outgoing};
+use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::domain::rhythm::RunCtx;
 use crate::domain::schedule::{Job, fire_day, period};
 use crate::domain::time::ReportingWeek;
-use crate::store::{Conn, Result, Store, outbox};
+use crate::store::{Op, Result, Store, StoreError, outbox};
 
 /// A chat platform's way of sending: the Telegram adapter in production.
 pub trait Messenger: Send + Sync {
@@ -115,7 +117,7 @@ async fn run_inner(
         lang: settings.locale,
         late,
     };
-    let mut conn = deps.store.pool().acquire().await?;
+    let mut conn = deps.store.conn().await?;
     outcome.planned = match job {
         Job::Prompt => prompt::plan(&mut conn, deps, week, ctx).await?,
         Job::Nudge => nudge::plan(&mut conn, deps, week, ctx).await?,
@@ -168,6 +170,10 @@ const SEND_BATCH: usize = 30;
 
 /// Claims a batch in one transaction; the messages this run now holds, with
 /// their ledger ids. Every claim is committed before any of them is sent.
+///
+/// A message that cannot be encoded fails the run rather than being skipped:
+/// the failure is one of the type, not of a chat's text, so it would strike
+/// every message alike, and a claim must carry the payload a takeover resends.
 async fn claim_batch<'p>(
     deps: &JobDeps,
     job: Job,
@@ -179,11 +185,17 @@ async fn claim_batch<'p>(
     let mut tx = deps.store.begin().await?;
     let mut mine = Vec::with_capacity(batch.len());
     for p in batch {
-        let payload = serde_json::to_string(&p.out).unwrap_or_default();
+        let payload = serde_json::to_string(&p.out).map_err(|source| {
+            tracing::error!(chat = %p.chat_key, error = %source, "cannot encode the message");
+            StoreError::Encode {
+                what: "outbox payload",
+                source,
+            }
+        })?;
         let claim = outbox::claim(
             &mut tx,
             &outbox::NewClaim {
-                job: job.name(),
+                job,
                 period,
                 chat_key: &p.chat_key,
                 payload: &payload,
@@ -197,14 +209,14 @@ async fn claim_batch<'p>(
             mine.push((id, p));
         }
     }
-    tx.commit().await?;
+    tx.commit().await.op("jobs::claim_batch (commit)")?;
     Ok(mine)
 }
 
 async fn mark_sending(deps: &JobDeps, ids: &[i64]) -> Result<()> {
     let mut tx = deps.store.begin().await?;
     outbox::sending(&mut tx, ids).await?;
-    tx.commit().await?;
+    tx.commit().await.op("jobs::mark_sending (commit)")?;
     Ok(())
 }
 
@@ -216,23 +228,27 @@ fn tally(outcome: &mut Outcome, delivery: &Delivery) {
     }
 }
 
+/// Said in the ledger of a message sent without the platform returning its
+/// id, so an empty `message_id` reads as known rather than as lost.
+const NO_MESSAGE_ID: &str = "no message id returned";
+
 async fn record(deps: &JobDeps, id: i64, delivery: &Delivery, now: DateTime<Utc>) -> Result<()> {
-    let mut conn = deps.store.pool().acquire().await?;
+    let mut conn = deps.store.conn().await?;
     match delivery {
         Delivery::Sent(ids) => {
-            let first = ids.first().map(ToString::to_string).unwrap_or_default();
-            outbox::complete(&mut conn, id, &first, "", now).await
+            let (first, note) = match ids.first() {
+                Some(m) => (m.to_string(), String::new()),
+                None => (String::new(), NO_MESSAGE_ID.to_string()),
+            };
+            outbox::complete(&mut conn, id, &first, &note, now).await
         }
         Delivery::Redirected(ids) => {
-            let first = ids.first().map(ToString::to_string).unwrap_or_default();
-            outbox::complete(
-                &mut conn,
-                id,
-                &first,
-                "fallback: mentioned in the project group",
-                now,
-            )
-            .await
+            let fallback = "fallback: mentioned in the project group";
+            let (first, note) = match ids.first() {
+                Some(m) => (m.to_string(), fallback.to_string()),
+                None => (String::new(), format!("{fallback}; {NO_MESSAGE_ID}")),
+            };
+            outbox::complete(&mut conn, id, &first, &note, now).await
         }
         Delivery::Failed(why) => {
             tracing::warn!(why, "not delivered; will be retried once");
@@ -247,7 +263,7 @@ pub async fn sweep_stale(
     messenger: &dyn Messenger,
     now: DateTime<Utc>,
 ) -> Result<usize> {
-    let mut conn = deps.store.pool().acquire().await?;
+    let mut conn = deps.store.conn().await?;
     let stale = outbox::stale(&mut conn, now).await?;
     let mut sent = 0;
     for s in stale {
@@ -262,7 +278,7 @@ pub async fn sweep_stale(
             continue;
         };
         tracing::info!(
-            job = s.job,
+            job = s.job.name(),
             period = s.period,
             chat = s.chat_key,
             "sending a claim left unsent"
@@ -272,106 +288,7 @@ pub async fn sweep_stale(
         let delivery = messenger.send(&out).await;
         record(deps, s.id, &delivery, now).await?;
         sent += usize::from(!matches!(delivery, Delivery::Failed(_)));
-        conn = deps.store.pool().acquire().await?;
+        conn = deps.store.conn().await?;
     }
     Ok(sent)
-}
-
-pub(crate) fn mention(p: &Person) -> Mention {
-    Mention {
-        external_id: p.external_id.clone(),
-        name: p.display_name.clone(),
-        username: p.username.clone(),
-    }
-}
-
-/// A chat to post in, with the language it is answered in.
-pub(crate) struct Target {
-    pub chat: String,
-    pub lang: crate::domain::lang::Lang,
-}
-
-fn lang_of(
-    chat: Option<&crate::domain::model::Chat>,
-    settings: &Settings,
-) -> crate::domain::lang::Lang {
-    chat.and_then(|c| c.locale.as_deref())
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(settings.locale)
-}
-
-/// The chats to post a project's messages in.
-pub(crate) async fn project_chats(
-    conn: &mut Conn,
-    settings: &Settings,
-    project_id: i64,
-) -> Result<Vec<Target>> {
-    Ok(crate::store::chats::of_project(conn, project_id)
-        .await?
-        .into_iter()
-        .map(|c| Target {
-            lang: lang_of(Some(&c), settings),
-            chat: c.external_id,
-        })
-        .collect())
-}
-
-/// Leadership chats: configured ones and those subscribed with /subscribe.
-pub(crate) async fn leadership_chats(conn: &mut Conn, settings: &Settings) -> Result<Vec<Target>> {
-    use crate::service::conversation::PLATFORM;
-    let mut chats: Vec<String> = settings
-        .leadership_chats
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    for c in crate::store::chats::leadership(conn, PLATFORM).await? {
-        if !chats.contains(&c) {
-            chats.push(c);
-        }
-    }
-    let mut targets = Vec::with_capacity(chats.len());
-    for chat in chats {
-        let row = crate::store::chats::by_external(conn, PLATFORM, &chat).await?;
-        targets.push(Target {
-            lang: lang_of(row.as_ref(), settings),
-            chat,
-        });
-    }
-    Ok(targets)
-}
-
-/// The owners of a project, to mention.
-pub(crate) async fn owners(conn: &mut Conn, project_id: i64) -> Result<Vec<Mention>> {
-    Ok(
-        crate::store::people::with_role(conn, project_id, crate::domain::model::Role::Owner)
-            .await?
-            .iter()
-            .map(mention)
-            .collect(),
-    )
-}
-
-/// One message per target chat, each in the chat's language.
-pub(crate) fn to_each(
-    targets: Vec<Target>,
-    ctx: RunCtx,
-    text: impl Fn(RunCtx) -> String,
-) -> impl Iterator<Item = Planned> {
-    targets.into_iter().map(move |t| Planned {
-        out: html(
-            t.chat.clone(),
-            text(RunCtx {
-                lang: t.lang,
-                ..ctx
-            }),
-        ),
-        chat_key: t.chat,
-    })
-}
-
-pub(crate) fn html(chat: String, text: String) -> Outgoing {
-    Outgoing {
-        html: true,
-        ..Outgoing::to(chat, text)
-    }
 }

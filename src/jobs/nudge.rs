@@ -1,9 +1,10 @@
 //! Wednesday: mention the owners of projects that have not reported, and
 //! only them.
 
-use crate::domain::rhythm::{RunCtx, nudge_text};
+use crate::domain::rhythm::RunCtx;
 use crate::domain::schedule::report_deadline;
 use crate::domain::time::ReportingWeek;
+use crate::render::rhythm::nudge_text;
 use crate::service::portfolio;
 use crate::store::{Conn, Result};
 

@@ -1,7 +1,8 @@
 //! Monday: the week's prompt in every active project group.
 
-use crate::domain::rhythm::{RunCtx, prompt_text};
+use crate::domain::rhythm::RunCtx;
 use crate::domain::time::ReportingWeek;
+use crate::render::rhythm::prompt_text;
 use crate::service::portfolio;
 use crate::store::{Conn, Result};
 

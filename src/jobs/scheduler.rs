@@ -41,8 +41,8 @@ pub async fn prepare(deps: &JobDeps, clock: &dyn Clock) -> Result<Start> {
         missed: Vec::new(),
     };
     for job in Job::ALL {
-        let mut conn = deps.store.pool().acquire().await?;
-        let stored = outbox::last_fire(&mut conn, job.name()).await?;
+        let mut conn = deps.store.conn().await?;
+        let stored = outbox::last_fire(&mut conn, job).await?;
         drop(conn);
         let mark = match stored {
             // First start: nothing is owed from before the bot existed.
@@ -135,7 +135,7 @@ pub async fn run(
 }
 
 async fn next_stale(deps: &JobDeps) -> Result<Option<DateTime<Utc>>> {
-    let mut conn = deps.store.pool().acquire().await?;
+    let mut conn = deps.store.conn().await?;
     outbox::next_stale_at(&mut conn).await
 }
 
@@ -184,6 +184,6 @@ async fn run_logged(
 }
 
 async fn record(deps: &JobDeps, job: Job, fire: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
-    let mut conn = deps.store.pool().acquire().await?;
-    outbox::set_last_fire(&mut conn, job.name(), fire, now).await
+    let mut conn = deps.store.conn().await?;
+    outbox::set_last_fire(&mut conn, job, fire, now).await
 }

@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use crate::domain::import::{ImportErrors, ImportProject, parse_csv};
 use crate::domain::model::Project;
 use crate::domain::time::local_date;
-use crate::store::{Store, StoreError, milestones, projects};
+use crate::store::{Op, Store, StoreError, milestones, projects};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -60,7 +60,9 @@ pub async fn import_csv(
     for row in &plan {
         apply_project(&mut tx, row, &revision_source, now, &mut summary).await?;
     }
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit()
+        .await
+        .op("service::import::import_csv (commit)")?;
     Ok(summary)
 }
 

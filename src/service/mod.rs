@@ -1,7 +1,6 @@
 //! Use cases shared by the command line, the bot and the jobs: each wires the
 //! pure domain to the store, in one transaction where it writes.
 
-pub mod conversation;
 pub mod import;
 pub mod portfolio;
 pub mod reports;

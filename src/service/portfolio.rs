@@ -21,7 +21,7 @@ pub async fn snapshots(
     settings: &Settings,
     week: ReportingWeek,
 ) -> Result<Vec<ProjectSnapshot>> {
-    snapshots_with(&mut *store.pool().acquire().await?, settings, week).await
+    snapshots_with(&mut *store.conn().await?, settings, week).await
 }
 
 pub async fn snapshots_with(
@@ -58,7 +58,7 @@ pub async fn snapshots_with(
 
 /// The bulletin of the week containing `now`, as things stand at `now`.
 pub async fn bulletin(store: &Store, settings: &Settings, now: DateTime<Utc>) -> Result<Bulletin> {
-    bulletin_with(&mut *store.pool().acquire().await?, settings, now).await
+    bulletin_with(&mut *store.conn().await?, settings, now).await
 }
 
 pub async fn bulletin_with(
@@ -86,7 +86,7 @@ pub async fn project(
     code: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<ProjectView>> {
-    project_with(&mut *store.pool().acquire().await?, settings, code, now).await
+    project_with(&mut *store.conn().await?, settings, code, now).await
 }
 
 pub async fn project_with(

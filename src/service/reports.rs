@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
+use crate::domain::model::{RecordedProblem, ReportEcho};
 use crate::domain::report::{ReportError, parse_report, resolve_done};
 use crate::domain::schedule::report_deadline;
-use crate::domain::text::{RecordedProblem, ReportEcho};
 use crate::domain::time::{ReportingWeek, local_date};
-use crate::store::{Conn, Store, StoreError, milestones, problems, projects, reports};
+use crate::store::{Conn, Op, Store, StoreError, milestones, problems, projects, reports};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -40,7 +40,7 @@ pub async fn submit(
 ) -> Result<ReportEcho, SubmitError> {
     let mut tx = store.begin().await?;
     let echo = submit_with(&mut tx, settings, code, text, submitted_by, now).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await.op("service::reports::submit (commit)")?;
     Ok(echo)
 }
 

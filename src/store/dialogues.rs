@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, get, ts};
+use crate::domain::ids::{ChatRef, PersonRef};
+
+use super::{Conn, Op, Result, get, ts};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dialogue {
@@ -14,16 +16,17 @@ pub struct Dialogue {
 
 pub async fn get_for(
     conn: &mut Conn,
-    chat_key: &str,
-    person_key: &str,
+    chat: &ChatRef,
+    person: &PersonRef,
 ) -> Result<Option<Dialogue>> {
     let row = sqlx::query(
         "SELECT project_id, step, answers FROM dialogues WHERE chat_key = $1 AND person_key = $2",
     )
-    .bind(chat_key)
-    .bind(person_key)
+    .bind(chat.key())
+    .bind(person.key())
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("dialogues::get_for")?;
     row.map(|r| {
         Ok(Dialogue {
             project_id: get(&r, "project_id")?,
@@ -36,8 +39,8 @@ pub async fn get_for(
 
 pub async fn save(
     conn: &mut Conn,
-    chat_key: &str,
-    person_key: &str,
+    chat: &ChatRef,
+    person: &PersonRef,
     d: &Dialogue,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -47,22 +50,24 @@ pub async fn save(
          project_id = excluded.project_id, step = excluded.step, answers = excluded.answers, \
          updated_at = excluded.updated_at",
     )
-    .bind(chat_key)
-    .bind(person_key)
+    .bind(chat.key())
+    .bind(person.key())
     .bind(d.project_id)
     .bind(d.step)
     .bind(&d.answers)
     .bind(ts(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+    .op("dialogues::save")?;
     Ok(())
 }
 
-pub async fn end(conn: &mut Conn, chat_key: &str, person_key: &str) -> Result<bool> {
+pub async fn end(conn: &mut Conn, chat: &ChatRef, person: &PersonRef) -> Result<bool> {
     let done = sqlx::query("DELETE FROM dialogues WHERE chat_key = $1 AND person_key = $2")
-        .bind(chat_key)
-        .bind(person_key)
+        .bind(chat.key())
+        .bind(person.key())
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("dialogues::end")?;
     Ok(done.rows_affected() == 1)
 }

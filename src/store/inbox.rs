@@ -1,9 +1,9 @@
-//! Durable inbox of incoming updates (DESIGN rule 4): stored before the next
+//! Durable inbox of incoming updates (ARCHITECTURE.md rule 4): stored before the next
 //! batch is asked for, marked handled in the handler's own transaction.
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Result, get, ts};
+use super::{Conn, Op, Result, get, ts};
 
 /// Stores an update unless it is already there; true when newly stored.
 pub async fn store(conn: &mut Conn, update_id: i64, raw: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -14,7 +14,8 @@ pub async fn store(conn: &mut Conn, update_id: i64, raw: &str, now: DateTime<Utc
     .bind(raw)
     .bind(ts(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+.op("inbox::store")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -23,7 +24,8 @@ pub async fn unhandled(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
     let rows =
         sqlx::query("SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id")
             .fetch_all(&mut *conn)
-            .await?;
+            .await
+            .op("inbox::unhandled")?;
     rows.iter()
         .map(|r| Ok((get(r, "update_id")?, get(r, "raw")?)))
         .collect()
@@ -36,7 +38,8 @@ pub async fn unreplied(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
          AND replies IS NOT NULL ORDER BY update_id",
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("inbox::unreplied")?;
     rows.iter()
         .map(|r| Ok((get(r, "update_id")?, get(r, "replies")?)))
         .collect()
@@ -45,7 +48,8 @@ pub async fn unreplied(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
 pub async fn max_update_id(conn: &mut Conn) -> Result<Option<i64>> {
     Ok(sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
         .fetch_one(&mut *conn)
-        .await?)
+        .await
+        .op("inbox::max_update_id")?)
 }
 
 /// Claims the update for handling inside the caller's transaction: false
@@ -63,7 +67,8 @@ pub async fn claim(
     .bind(replies)
     .bind(update_id)
     .execute(&mut *conn)
-    .await?;
+    .await
+.op("inbox::claim")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -72,7 +77,8 @@ pub async fn is_handled(conn: &mut Conn, update_id: i64) -> Result<bool> {
         sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = $1")
             .bind(update_id)
             .fetch_optional(&mut *conn)
-            .await?;
+            .await
+            .op("inbox::is_handled")?;
     Ok(matches!(handled, Some(Some(_))))
 }
 
@@ -81,6 +87,7 @@ pub async fn mark_replied(conn: &mut Conn, update_id: i64, now: DateTime<Utc>) -
         .bind(ts(now))
         .bind(update_id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("inbox::mark_replied")?;
     Ok(())
 }

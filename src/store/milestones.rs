@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 
-use super::{Conn, Result, date, from_ts, get, opt_date, ts};
+use super::{Conn, Op, Result, date, from_ts, get, opt_date, ts};
 use crate::domain::model::{Milestone, PledgeRevision};
 
 /// Column list shared by every SELECT of this table (a macro, so queries
@@ -35,7 +35,8 @@ pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Mileston
     ))
     .bind(project_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("milestones::of_project")?;
     rows.iter().map(milestone).collect()
 }
 
@@ -47,7 +48,8 @@ pub async fn of_active_projects(conn: &mut Conn) -> Result<Vec<Milestone>> {
          WHERE p.active = 1 ORDER BY m.project_id, m.position, m.id",
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("milestones::of_active_projects")?;
     rows.iter().map(milestone).collect()
 }
 
@@ -78,7 +80,8 @@ pub async fn insert(
     .bind(m.position)
     .bind(ts(now))
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+.op("milestones::insert")?;
     add_revision(conn, id, m.pledged, source, now).await?;
     Ok(id)
 }
@@ -96,7 +99,8 @@ pub async fn revise(
         .bind(ts(now))
         .bind(milestone_id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("milestones::revise")?;
     add_revision(conn, milestone_id, pledged, source, now).await
 }
 
@@ -115,7 +119,8 @@ async fn add_revision(
     .bind(ts(now))
     .bind(source)
     .execute(&mut *conn)
-    .await?;
+    .await
+.op("milestones::add_revision")?;
     Ok(())
 }
 
@@ -130,7 +135,8 @@ pub async fn set_actual(
         .bind(ts(now))
         .bind(milestone_id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("milestones::set_actual")?;
     Ok(())
 }
 
@@ -139,7 +145,8 @@ pub async fn set_position(conn: &mut Conn, milestone_id: i64, position: i64) -> 
         .bind(position)
         .bind(milestone_id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("milestones::set_position")?;
     Ok(())
 }
 
@@ -151,7 +158,8 @@ pub async fn revisions(conn: &mut Conn, milestone_id: i64) -> Result<Vec<PledgeR
     )
     .bind(milestone_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("milestones::revisions")?;
     rows.iter()
         .map(|r| {
             Ok(PledgeRevision {

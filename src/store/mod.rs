@@ -18,6 +18,7 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
+use sqlx::pool::PoolConnection;
 use sqlx::{AnyPool, Row};
 
 pub use sqlx::AnyConnection as Conn;
@@ -27,8 +28,19 @@ static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database: {0}")]
-    Db(#[from] sqlx::Error),
+    /// A query, connection or transaction step failed; `op` names which one
+    /// (`"chats::upsert"`), so a log line says where without a backtrace.
+    #[error("database, {op}: {source}")]
+    Db {
+        op: &'static str,
+        source: sqlx::Error,
+    },
+    /// A column of a fetched row could not be read as the type asked for.
+    #[error("database, decoding column {column}: {source}")]
+    Decode {
+        column: &'static str,
+        source: sqlx::Error,
+    },
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot create the database folder {path}: {source}")]
@@ -38,9 +50,29 @@ pub enum StoreError {
     },
     #[error("stored value is corrupt: {0}")]
     Corrupt(String),
+    /// A value could not be written as the JSON the store keeps of it (an
+    /// update, a reply, a ledger payload).
+    #[error("cannot encode {what} as JSON: {source}")]
+    Encode {
+        what: &'static str,
+        source: serde_json::Error,
+    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Names the operation of a sqlx result, so every query site reads
+/// `.await.op("chats::upsert")?` instead of a bare `?` that would lose where
+/// the error came from.
+pub trait Op<T> {
+    fn op(self, op: &'static str) -> Result<T>;
+}
+
+impl<T> Op<T> for std::result::Result<T, sqlx::Error> {
+    fn op(self, op: &'static str) -> Result<T> {
+        self.map_err(|source| StoreError::Db { op, source })
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -64,7 +96,7 @@ impl Store {
         } else {
             (url.to_string(), Backend::Postgres)
         };
-        let options: AnyConnectOptions = url.parse()?;
+        let options: AnyConnectOptions = url.parse().op("connect (parse url)")?;
         // SQLite allows one writer; a single connection serialises writes
         // in-process instead of failing them with SQLITE_BUSY.
         let max = match backend {
@@ -94,13 +126,15 @@ impl Store {
                 })
             })
             .connect_with(options)
-            .await?;
+            .await
+            .op("connect")?;
         if backend == Backend::Sqlite {
             // WAL lets readers in other processes (a CLI `status` while the
             // bot runs) proceed during a write; the setting persists in the file.
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
-                .await?;
+                .await
+                .op("connect (journal_mode)")?;
         }
         Ok(Store { pool, backend })
     }
@@ -129,7 +163,13 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(self.pool.begin().await?)
+        self.pool.begin().await.op("begin")
+    }
+
+    /// A connection from the pool; callers outside the store use this rather
+    /// than `pool().acquire()` so a failure is a named [`StoreError`].
+    pub async fn conn(&self) -> Result<PoolConnection<sqlx::Any>> {
+        self.pool.acquire().await.op("acquire")
     }
 
     pub async fn close(&self) {
@@ -181,11 +221,15 @@ pub(crate) fn opt_date(s: Option<String>) -> Result<Option<NaiveDate>> {
     s.as_deref().map(date).transpose()
 }
 
-pub(crate) fn get<'r, T>(row: &'r AnyRow, col: &str) -> Result<T>
+/// Reads column `col` of a fetched row; a failure names the column.
+pub(crate) fn get<'r, T>(row: &'r AnyRow, col: &'static str) -> Result<T>
 where
     T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
-    Ok(row.try_get(col)?)
+    row.try_get(col).map_err(|source| StoreError::Decode {
+        column: col,
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! The ledger of scheduled outgoing messages (DESIGN rule 3): a message is
+//! The ledger of scheduled outgoing messages (ARCHITECTURE.md rule 3): a message is
 //! claimed as `(job, period, chat)` before it is sent and completed with the
 //! platform's message id after. A claim that exists is never sent again; one
 //! left unsent (a crash between claim and send) is taken over once, when its
@@ -7,7 +7,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Conn, Result, from_ts, get, ts};
+use super::{Conn, Op, Result, StoreError, from_ts, get, ts};
+use crate::domain::schedule::Job;
 
 /// How long a claim is left to its holder before another may take it over.
 pub const LEASE: Duration = Duration::minutes(2);
@@ -23,7 +24,7 @@ pub enum Claim {
 }
 
 pub struct NewClaim<'a> {
-    pub job: &'a str,
+    pub job: Job,
     pub period: &'a str,
     pub chat_key: &'a str,
     pub payload: &'a str,
@@ -36,7 +37,7 @@ pub async fn claim(conn: &mut Conn, c: &NewClaim<'_>, now: DateTime<Utc>) -> Res
         "INSERT INTO outbox (job, period, chat_key, claimed_at, attempts, late, owner, payload) \
          VALUES ($1, $2, $3, $4, 0, $5, $6, $7) ON CONFLICT (job, period, chat_key) DO NOTHING RETURNING id",
     )
-    .bind(c.job)
+    .bind(c.job.name())
     .bind(c.period)
     .bind(c.chat_key)
     .bind(ts(now))
@@ -44,18 +45,20 @@ pub async fn claim(conn: &mut Conn, c: &NewClaim<'_>, now: DateTime<Utc>) -> Res
     .bind(c.owner)
     .bind(c.payload)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+.op("outbox::claim (insert)")?;
     if let Some(id) = id {
         return Ok(Claim::Mine { id, retry: false });
     }
     let row = sqlx::query(
         "SELECT id, sent_at, attempts, claimed_at FROM outbox WHERE job = $1 AND period = $2 AND chat_key = $3",
     )
-    .bind(c.job)
+    .bind(c.job.name())
     .bind(c.period)
     .bind(c.chat_key)
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+.op("outbox::claim (existing)")?;
     let id: i64 = get(&row, "id")?;
     if get::<Option<i64>>(&row, "sent_at")?.is_some() {
         return Ok(Claim::Sent);
@@ -94,7 +97,8 @@ async fn take_over(
     .bind(id)
     .bind(attempts)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .op("outbox::take_over")?;
     Ok(if done.rows_affected() == 1 {
         Claim::Mine { id, retry: true }
     } else {
@@ -108,7 +112,8 @@ pub async fn sending(conn: &mut Conn, ids: &[i64]) -> Result<()> {
         sqlx::query("UPDATE outbox SET attempts = attempts + 1 WHERE id = $1")
             .bind(*id)
             .execute(&mut *conn)
-            .await?;
+            .await
+            .op("outbox::sending")?;
     }
     Ok(())
 }
@@ -128,7 +133,8 @@ pub async fn complete(
         .bind(note)
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("outbox::complete")?;
     Ok(())
 }
 
@@ -138,14 +144,15 @@ pub async fn note_failure(conn: &mut Conn, id: i64, note: &str) -> Result<()> {
         .bind(note)
         .bind(id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("outbox::note_failure")?;
     Ok(())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stale {
     pub id: i64,
-    pub job: String,
+    pub job: Job,
     pub period: String,
     pub chat_key: String,
     pub payload: String,
@@ -160,12 +167,13 @@ pub async fn stale(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Stale>> {
     )
     .bind(ts(now - LEASE))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("outbox::stale")?;
     rows.iter()
         .map(|r| {
             Ok(Stale {
                 id: get(r, "id")?,
-                job: get(r, "job")?,
+                job: job(&get::<String>(r, "job")?)?,
                 period: get(r, "period")?,
                 chat_key: get(r, "chat_key")?,
                 payload: get(r, "payload")?,
@@ -174,13 +182,20 @@ pub async fn stale(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<Stale>> {
         .collect()
 }
 
+/// The job a stored row names; a name no [`Job`] has means the row was not
+/// written by this program (or by a version with jobs since removed).
+fn job(name: &str) -> Result<Job> {
+    Job::from_name(name).ok_or_else(|| StoreError::Corrupt(format!("job '{name}'")))
+}
+
 /// When the oldest unsent claim that may still be retried becomes stale.
 pub async fn next_stale_at(conn: &mut Conn) -> Result<Option<DateTime<Utc>>> {
     let oldest: Option<i64> = sqlx::query_scalar(
         "SELECT MIN(claimed_at) FROM outbox WHERE sent_at IS NULL AND attempts < 2",
     )
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .op("outbox::next_stale_at")?;
     oldest.map(|t| Ok(from_ts(t)? + LEASE)).transpose()
 }
 
@@ -194,7 +209,8 @@ pub async fn take_stale(
     let row = sqlx::query("SELECT attempts, claimed_at, sent_at FROM outbox WHERE id = $1")
         .bind(s.id)
         .fetch_one(&mut *conn)
-        .await?;
+        .await
+        .op("outbox::take_stale")?;
     if get::<Option<i64>>(&row, "sent_at")?.is_some() {
         return Ok(Claim::Sent);
     }
@@ -212,46 +228,60 @@ pub async fn take_stale(
 /// Whether `message_id` in `chat_key` is a weekly prompt the bot posted.
 pub async fn is_prompt(conn: &mut Conn, chat_key: &str, message_id: i64) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE job = 'prompt' AND chat_key = $1 AND message_id = $2",
+        "SELECT id FROM outbox WHERE job = $1 AND chat_key = $2 AND message_id = $3",
     )
+    .bind(Job::Prompt.name())
     .bind(chat_key)
     .bind(message_id.to_string())
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("outbox::is_prompt")?;
     Ok(found.is_some())
 }
 
-/// Every ledger row of a job and period: (chat, sent, late, attempts, note).
-pub async fn of_period(
-    conn: &mut Conn,
-    job: &str,
-    period: &str,
-) -> Result<Vec<(String, bool, bool, i64, String)>> {
+/// One claim of a job and period, as [`of_period`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerRow {
+    pub chat_key: String,
+    /// Completed with a message id.
+    pub sent: bool,
+    /// Claimed by a late run, or taken over after a lease ran out.
+    pub late: bool,
+    /// Sends started.
+    pub attempts: i64,
+    /// How it went (a fallback, a failure), empty when plainly sent.
+    pub note: String,
+}
+
+/// Every ledger row of a job and period, by chat.
+pub async fn of_period(conn: &mut Conn, job: Job, period: &str) -> Result<Vec<LedgerRow>> {
     let rows = sqlx::query(
         "SELECT chat_key, sent_at, late, attempts, note FROM outbox WHERE job = $1 AND period = $2 ORDER BY chat_key",
     )
-    .bind(job)
+    .bind(job.name())
     .bind(period)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+.op("outbox::of_period")?;
     rows.iter()
         .map(|r| {
-            Ok((
-                get(r, "chat_key")?,
-                get::<Option<i64>>(r, "sent_at")?.is_some(),
-                get::<i64>(r, "late")? != 0,
-                get(r, "attempts")?,
-                get(r, "note")?,
-            ))
+            Ok(LedgerRow {
+                chat_key: get(r, "chat_key")?,
+                sent: get::<Option<i64>>(r, "sent_at")?.is_some(),
+                late: get::<i64>(r, "late")? != 0,
+                attempts: get(r, "attempts")?,
+                note: get(r, "note")?,
+            })
         })
         .collect()
 }
 
-pub async fn last_fire(conn: &mut Conn, job: &str) -> Result<Option<DateTime<Utc>>> {
+pub async fn last_fire(conn: &mut Conn, job: Job) -> Result<Option<DateTime<Utc>>> {
     let v: Option<i64> = sqlx::query_scalar("SELECT last_fire FROM job_runs WHERE job = $1")
-        .bind(job)
+        .bind(job.name())
         .fetch_optional(&mut *conn)
-        .await?;
+        .await
+        .op("outbox::last_fire")?;
     v.map(from_ts).transpose()
 }
 
@@ -259,7 +289,7 @@ pub async fn last_fire(conn: &mut Conn, job: &str) -> Result<Option<DateTime<Utc
 /// may both record it).
 pub async fn set_last_fire(
     conn: &mut Conn,
-    job: &str,
+    job: Job,
     fire: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -268,10 +298,11 @@ pub async fn set_last_fire(
          ON CONFLICT (job) DO UPDATE SET last_fire = excluded.last_fire, updated_at = excluded.updated_at \
          WHERE job_runs.last_fire < excluded.last_fire",
     )
-    .bind(job)
+    .bind(job.name())
     .bind(ts(fire))
     .bind(ts(now))
     .execute(&mut *conn)
-    .await?;
+    .await
+.op("outbox::set_last_fire")?;
     Ok(())
 }

@@ -1,8 +1,9 @@
-//! People (platform, external id) and their roles in projects.
+//! People (their platform accounts) and their roles in projects.
 
 use sqlx::any::AnyRow;
 
-use super::{Conn, Result, get};
+use super::{Conn, Op, Result, StoreError, get};
+use crate::domain::ids::{Platform, PersonRef};
 use crate::domain::model::{Person, Role};
 
 macro_rules! columns {
@@ -12,10 +13,15 @@ macro_rules! columns {
 }
 
 fn person(row: &AnyRow) -> Result<Person> {
+    let platform: String = get(row, "platform")?;
     Ok(Person {
         id: get(row, "id")?,
-        platform: get(row, "platform")?,
-        external_id: get(row, "external_id")?,
+        account: PersonRef::new(
+            platform
+                .parse::<Platform>()
+                .map_err(|e| StoreError::Corrupt(format!("people: {e}")))?,
+            get::<String>(row, "external_id")?,
+        ),
         display_name: get(row, "display_name")?,
         username: get(row, "username")?,
         can_dm: get::<i64>(row, "can_dm")? != 0,
@@ -25,8 +31,7 @@ fn person(row: &AnyRow) -> Result<Person> {
 /// Records the person as last seen (name and username change over time).
 pub async fn upsert(
     conn: &mut Conn,
-    platform: &str,
-    external_id: &str,
+    account: &PersonRef,
     display_name: &str,
     username: Option<&str>,
 ) -> Result<Person> {
@@ -36,12 +41,13 @@ pub async fn upsert(
          username = excluded.username RETURNING ",
         columns!()
     ))
-    .bind(platform)
-    .bind(external_id)
+    .bind(account.platform.code())
+    .bind(&account.id)
     .bind(display_name)
     .bind(username)
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+.op("people::upsert")?;
     person(&row)
 }
 
@@ -49,24 +55,22 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Person>> {
     let row = sqlx::query(concat!("SELECT ", columns!(), " FROM people WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
-        .await?;
+        .await
+        .op("people::by_id")?;
     row.as_ref().map(person).transpose()
 }
 
-pub async fn by_external(
-    conn: &mut Conn,
-    platform: &str,
-    external_id: &str,
-) -> Result<Option<Person>> {
+pub async fn by_external(conn: &mut Conn, account: &PersonRef) -> Result<Option<Person>> {
     let row = sqlx::query(concat!(
         "SELECT ",
         columns!(),
         " FROM people WHERE platform = $1 AND external_id = $2"
     ))
-    .bind(platform)
-    .bind(external_id)
+    .bind(account.platform.code())
+    .bind(&account.id)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("people::by_external")?;
     row.as_ref().map(person).transpose()
 }
 
@@ -75,7 +79,8 @@ pub async fn set_can_dm(conn: &mut Conn, person_id: i64, can: bool) -> Result<()
         .bind(i64::from(can))
         .bind(person_id)
         .execute(&mut *conn)
-        .await?;
+        .await
+        .op("people::set_can_dm")?;
     Ok(())
 }
 
@@ -93,7 +98,8 @@ pub async fn add_role(
     .bind(person_id)
     .bind(role.code())
     .execute(&mut *conn)
-    .await?;
+    .await
+.op("people::add_role")?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -105,7 +111,8 @@ pub async fn projects_with_role(conn: &mut Conn, person_id: i64, role: Role) -> 
     .bind(person_id)
     .bind(role.code())
     .fetch_all(&mut *conn)
-    .await?)
+    .await
+.op("people::projects_with_role")?)
 }
 
 /// The people holding `role` in the project.
@@ -118,6 +125,7 @@ pub async fn with_role(conn: &mut Conn, project_id: i64, role: Role) -> Result<V
     .bind(project_id)
     .bind(role.code())
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("people::with_role")?;
     rows.iter().map(person).collect()
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
-use super::{Conn, Result, from_ts, get, ts};
+use super::{Conn, Op, Result, from_ts, get, ts};
 use crate::domain::model::{Problem, ProblemLevel};
 
 /// Column list shared by every SELECT of this table (a macro, so queries
@@ -49,7 +49,8 @@ pub async fn insert(
     .bind(ts(raised_at))
     .bind(report_id)
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+    .op("problems::insert")?;
     problem(&row)
 }
 
@@ -68,7 +69,8 @@ pub async fn open_with_text(
     .bind(project_id)
     .bind(text)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("problems::open_with_text")?;
     row.as_ref().map(problem).transpose()
 }
 
@@ -84,7 +86,8 @@ pub async fn withdraw_unrepeated(
         sqlx::query("SELECT id, text FROM problems WHERE report_id = $1 AND resolved_at IS NULL")
             .bind(replaced_report_id)
             .fetch_all(&mut *conn)
-            .await?;
+            .await
+            .op("problems::withdraw_unrepeated (select)")?;
     let mut removed = 0;
     for row in &rows {
         let text: String = get(row, "text")?;
@@ -93,7 +96,8 @@ pub async fn withdraw_unrepeated(
             removed += sqlx::query("DELETE FROM problems WHERE id = $1")
                 .bind(id)
                 .execute(&mut *conn)
-                .await?
+                .await
+                .op("problems::withdraw_unrepeated (delete)")?
                 .rows_affected();
         }
     }
@@ -111,7 +115,8 @@ pub async fn relevant_since(conn: &mut Conn, since: DateTime<Utc>) -> Result<Vec
     ))
     .bind(ts(since))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("problems::relevant_since")?;
     rows.iter().map(problem).collect()
 }
 
@@ -123,7 +128,8 @@ pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Problem>
     ))
     .bind(project_id)
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("problems::of_project")?;
     rows.iter().map(problem).collect()
 }
 
@@ -135,7 +141,8 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Problem>> {
     ))
     .bind(id)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("problems::by_id")?;
     row.as_ref().map(problem).transpose()
 }
 
@@ -156,6 +163,7 @@ pub async fn resolve(
     .bind(resolution)
     .bind(id)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .op("problems::resolve")?;
     Ok(done.rows_affected() == 1)
 }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
-use super::{Conn, Result, StoreError, get, ts};
+use super::{Conn, Op, Result, StoreError, get, ts};
 use crate::domain::model::{Project, Stage};
 
 /// Column list shared by every SELECT of this table (a macro, so queries
@@ -42,7 +42,8 @@ pub async fn by_code(conn: &mut Conn, code: &str) -> Result<Option<Project>> {
     ))
     .bind(code)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("projects::by_code")?;
     row.as_ref().map(project).transpose()
 }
 
@@ -54,7 +55,8 @@ pub async fn by_id(conn: &mut Conn, id: i64) -> Result<Option<Project>> {
     ))
     .bind(id)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("projects::by_id")?;
     row.as_ref().map(project).transpose()
 }
 
@@ -65,7 +67,8 @@ pub async fn active(conn: &mut Conn) -> Result<Vec<Project>> {
         " FROM projects WHERE active = 1 ORDER BY code"
     ))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("projects::active")?;
     rows.iter().map(project).collect()
 }
 
@@ -86,7 +89,8 @@ pub async fn insert(conn: &mut Conn, p: &Project, now: DateTime<Utc>) -> Result<
     .bind(i64::from(p.active))
     .bind(ts(now))
     .fetch_one(&mut *conn)
-    .await?;
+    .await
+.op("projects::insert")?;
     Ok(id)
 }
 
@@ -107,7 +111,8 @@ pub async fn update(conn: &mut Conn, p: &Project, now: DateTime<Utc>) -> Result<
     .bind(ts(now))
     .bind(p.id)
     .execute(&mut *conn)
-    .await?;
+    .await
+.op("projects::update")?;
     Ok(())
 }
 
@@ -124,7 +129,8 @@ pub async fn liaison_names(conn: &mut Conn, projects: &[Project]) -> Result<Hash
          WHERE r.role = 'liaison' ORDER BY r.project_id, p.id",
     )
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+.op("projects::liaison_names")?;
     let mut bound: HashMap<i64, Vec<String>> = HashMap::new();
     for row in &rows {
         bound

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
-use super::{Conn, Result, StoreError, from_ts, get, ts};
+use super::{Conn, Op, Result, StoreError, from_ts, get, ts};
 use crate::domain::model::{DoneMilestone, Report};
 use crate::domain::report::ParsedReport;
 use crate::domain::time::ReportingWeek;
@@ -66,12 +66,14 @@ pub async fn retire_current(
     .bind(project_id)
     .bind(week.to_string())
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("reports::retire_current (select)")?;
     if let Some(id) = id {
         sqlx::query("UPDATE reports SET current = 0 WHERE id = $1")
             .bind(id)
             .execute(&mut *conn)
-            .await?;
+            .await
+            .op("reports::retire_current (update)")?;
     }
     Ok(id)
 }
@@ -96,7 +98,8 @@ pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64> {
     .bind(p.free_text.join("\n"))
     .bind(r.raw)
     .fetch_one(&mut *conn)
-    .await?)
+    .await
+.op("reports::insert")?)
 }
 
 pub async fn add_done(
@@ -113,7 +116,8 @@ pub async fn add_done(
     .bind(&done.name)
     .bind(done.date.to_string())
     .execute(&mut *conn)
-    .await?;
+    .await
+.op("reports::add_done")?;
     Ok(())
 }
 
@@ -126,7 +130,8 @@ pub async fn current_for_week(conn: &mut Conn, week: ReportingWeek) -> Result<Ve
     ))
     .bind(week.to_string())
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("reports::current_for_week")?;
     rows.iter().map(report).collect()
 }
 
@@ -140,7 +145,8 @@ pub async fn latest(conn: &mut Conn, project_id: i64) -> Result<Option<Report>> 
     ))
     .bind(project_id)
     .fetch_optional(&mut *conn)
-    .await?;
+    .await
+    .op("reports::latest")?;
     row.as_ref().map(report).transpose()
 }
 
@@ -154,7 +160,8 @@ pub async fn history(conn: &mut Conn, project_id: i64, week: ReportingWeek) -> R
     .bind(project_id)
     .bind(week.to_string())
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("reports::history")?;
     rows.iter().map(report).collect()
 }
 
@@ -166,7 +173,8 @@ pub async fn current_all(conn: &mut Conn) -> Result<Vec<Report>> {
         " FROM reports WHERE current = 1"
     ))
     .fetch_all(&mut *conn)
-    .await?;
+    .await
+    .op("reports::current_all")?;
     rows.iter().map(report).collect()
 }
 
@@ -177,6 +185,7 @@ pub async fn count_for_week(conn: &mut Conn, project_id: i64, week: ReportingWee
             .bind(project_id)
             .bind(week.to_string())
             .fetch_one(&mut *conn)
-            .await?,
+            .await
+            .op("reports::count_for_week")?,
     )
 }

@@ -6,13 +6,12 @@
 use chrono::{DateTime, Utc};
 use duban::domain::commands::Command;
 use duban::domain::lang::Lang;
-use duban::domain::text::t;
-use duban::service::conversation::{
-    ChatInfo, ChatKind, Env, Event, IncomingMessage, ReplyTo, Sender, handle,
-};
+use duban::render::text::t;
+use duban::chat::{ChatInfo, Env, Event, IncomingMessage, ReplyTo, Sender, handle};
+use duban::domain::ids::ChatKind;
 
 use crate::bot::{settings_for, world};
-use crate::helpers::{TestDb, sh};
+use crate::helpers::{TestDb, sh, tg_chat, tg_person};
 
 const ADMIN: i64 = 1001;
 const LIAISON: i64 = 1002;
@@ -101,7 +100,7 @@ fn args(cmd: Command) -> &'static str {
 
 fn sender(id: i64) -> Sender {
     Sender {
-        external_id: id.to_string(),
+        id: tg_person(id),
         display_name: format!("user{id}"),
         username: None,
     }
@@ -115,7 +114,7 @@ fn chat(place: Where, who: i64) -> ChatInfo {
         Where::Leadership => (LEAD_CHAT.to_string(), ChatKind::Group),
     };
     ChatInfo {
-        external_id: id,
+        id: tg_chat(id),
         kind,
         title: "chat".into(),
     }
@@ -201,7 +200,7 @@ async fn setup(conn: &mut duban::store::Conn, env: &Env<'_>, now: DateTime<Utc>)
     // …OTHER_LIAISON of P2, in its own group.
     let e = Event::Message(IncomingMessage {
         chat: ChatInfo {
-            external_id: OTHER_PROJECT_GROUP.into(),
+            id: tg_chat(OTHER_PROJECT_GROUP),
             kind: ChatKind::Group,
             title: "P2".into(),
         },
@@ -218,7 +217,7 @@ async fn setup(conn: &mut duban::store::Conn, env: &Env<'_>, now: DateTime<Utc>)
     handle(conn, env, e, now).await.unwrap();
     let e = Event::Message(IncomingMessage {
         chat: ChatInfo {
-            external_id: OTHER_PROJECT_GROUP.into(),
+            id: tg_chat(OTHER_PROJECT_GROUP),
             kind: ChatKind::Group,
             title: "P2".into(),
         },

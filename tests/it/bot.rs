@@ -1,4 +1,4 @@
-//! The bot end to end: the real teloxide client over HTTP to `duban::sim` on
+//! The bot end to end: the real teloxide client over HTTP to `tgsim` on
 //! 127.0.0.1, a fresh database (SQLite, and PostgreSQL when reachable), a
 //! clock the test sets. People are simulated users pushing updates.
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 use duban::bot::BotError;
 use duban::clock::ManualClock;
 use duban::config::Settings;
-use duban::sim::{BotApiSim, ChatKind, Sent};
+use tgsim::{BotApiSim, ChatKind, Sent};
 use sqlx::Row;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

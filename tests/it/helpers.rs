@@ -196,27 +196,32 @@ pub fn revised_csv() -> String {
 /// store, as `/bind` would (without the chat round trip); the project's id.
 pub async fn bind_group(
     tx: &mut duban::store::Conn,
-    sim: &duban::sim::BotApiSim,
+    sim: &tgsim::BotApiSim,
     group: i64,
-    kind: duban::sim::ChatKind,
+    kind: tgsim::ChatKind,
     code: &str,
 ) -> i64 {
+    use duban::domain::ids::ChatKind;
     use duban::store::{chats, projects};
     let kind_name = match kind {
-        duban::sim::ChatKind::Supergroup => "supergroup",
-        _ => "group",
+        tgsim::ChatKind::Supergroup => ChatKind::Supergroup,
+        _ => ChatKind::Group,
     };
     sim.add_chat(group, kind, &format!("{code}群"));
-    let chat = chats::upsert(
-        tx,
-        duban::service::conversation::PLATFORM,
-        &group.to_string(),
-        kind_name,
-        "g",
-    )
-    .await
-    .unwrap();
+    let chat = chats::upsert(tx, &tg_chat(group), kind_name, "g")
+        .await
+        .unwrap();
     let p = projects::by_code(tx, code).await.unwrap().unwrap();
     chats::bind(tx, chat.id, p.id).await.unwrap();
     p.id
+}
+
+/// A Telegram chat, as the bot's adapter would hand it to the core.
+pub fn tg_chat(id: impl ToString) -> duban::domain::ids::ChatRef {
+    duban::domain::ids::ChatRef::new(duban::domain::ids::Platform::Telegram, id.to_string())
+}
+
+/// A Telegram account, as the bot's adapter would hand it to the core.
+pub fn tg_person(id: impl ToString) -> duban::domain::ids::PersonRef {
+    duban::domain::ids::PersonRef::new(duban::domain::ids::Platform::Telegram, id.to_string())
 }

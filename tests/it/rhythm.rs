@@ -5,7 +5,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use duban::sim::{BotApiSim, ChatKind, Limits, Sent};
+use duban::domain::schedule::Job;
+use tgsim::{BotApiSim, ChatKind, Limits, Sent};
 
 use crate::bot::{
     ADMIN, GROUP, LEAD_CHAT, LIAISON, MEMBER, OTHER_GROUP, OWNER, Running, TOKEN, appoint, ask,
@@ -159,20 +160,20 @@ async fn a_full_week_prompt_report_nudge_deadline_bulletin() {
         // (via the group), one bulletin.
         let store = db.store().await;
         let mut conn = store.pool().acquire().await.unwrap();
-        let deadline = duban::store::outbox::of_period(&mut conn, "deadline", "2026-W48")
+        let deadline = duban::store::outbox::of_period(&mut conn, Job::Deadline, "2026-W48")
             .await
             .unwrap();
         assert_eq!(deadline.len(), 1, "{}", db.label);
-        assert!(deadline[0].4.contains("fallback"), "{deadline:?}");
+        assert!(deadline[0].note.contains("fallback"), "{deadline:?}");
         assert_eq!(
-            duban::store::outbox::of_period(&mut conn, "prompt", "2026-W48")
+            duban::store::outbox::of_period(&mut conn, Job::Prompt, "2026-W48")
                 .await
                 .unwrap()
                 .len(),
             2
         );
         assert_eq!(
-            duban::store::outbox::of_period(&mut conn, "nudge", "2026-W48")
+            duban::store::outbox::of_period(&mut conn, Job::Nudge, "2026-W48")
                 .await
                 .unwrap()
                 .len(),
@@ -237,14 +238,14 @@ async fn a_claim_left_by_a_crash_is_sent_once() {
         let store = db.store().await;
         let mut conn = store.pool().acquire().await.unwrap();
         let payload = serde_json::to_string(&duban::domain::outgoing::Outgoing::to(
-            LEAD_CHAT.to_string(),
+            crate::helpers::tg_chat(LEAD_CHAT),
             "督办周动态（崩溃前认领）",
         ))
         .unwrap();
         let claim = duban::store::outbox::claim(
             &mut conn,
             &duban::store::outbox::NewClaim {
-                job: "bulletin",
+                job: Job::Bulletin,
                 period: "2026-W48",
                 chat_key: &LEAD_CHAT.to_string(),
                 payload: &payload,
@@ -258,7 +259,7 @@ async fn a_claim_left_by_a_crash_is_sent_once() {
         assert!(matches!(claim, duban::store::outbox::Claim::Mine { .. }));
         duban::store::outbox::set_last_fire(
             &mut conn,
-            "bulletin",
+            Job::Bulletin,
             sh(2026, 11, 20, 16, 0),
             sh(2026, 11, 27, 16, 0),
         )
@@ -301,13 +302,19 @@ async fn a_holiday_moves_the_prompt_to_the_next_working_day() {
     bot.stop().await;
     let store = db.store().await;
     let mut conn = store.pool().acquire().await.unwrap();
-    let rows = duban::store::outbox::of_period(&mut conn, "prompt", "2026-W41")
+    let rows = duban::store::outbox::of_period(&mut conn, Job::Prompt, "2026-W41")
         .await
         .unwrap();
     // Not late: it was due on Thursday, not on the Monday holiday.
     assert_eq!(
         rows,
-        vec![(GROUP.to_string(), true, false, 1, String::new())]
+        vec![duban::store::outbox::LedgerRow {
+            chat_key: GROUP.to_string(),
+            sent: true,
+            late: false,
+            attempts: 1,
+            note: String::new(),
+        }]
     );
     // The week of the Spring Festival has no working day: nobody is asked.
     drop(conn);

@@ -5,7 +5,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use duban::sim::Fault;
+use tgsim::Fault;
 
 use crate::bot::{GROUP, MEMBER};
 use crate::helpers::TestDb;
@@ -15,9 +15,9 @@ const SECRET_TOKEN: &str = "777000:AAsecret-TOKEN-never-logged";
 #[tokio::test]
 async fn the_token_is_in_no_log_line_at_trace_level() {
     let db = TestDb::sqlite();
-    let sim = duban::sim::BotApiSim::start(SECRET_TOKEN).await.unwrap();
+    let sim = tgsim::BotApiSim::start(SECRET_TOKEN).await.unwrap();
     sim.add_user(MEMBER, "李工", None);
-    sim.add_chat(GROUP, duban::sim::ChatKind::Group, "项目群");
+    sim.add_chat(GROUP, tgsim::ChatKind::Group, "项目群");
     let child = Command::new(env!("CARGO_BIN_EXE_duban"))
         .arg("run")
         .env("DUBAN__DATABASE__URL", &db.url)

@@ -1,11 +1,11 @@
-//! `duban::sim` as teloxide sees it: the real client, over HTTP on
+//! `tgsim` as teloxide sees it: the real client, over HTTP on
 //! 127.0.0.1. Every answer the simulator gives must deserialise in
 //! teloxide 0.17, and every refusal must be the `RequestError` a bot would
 //! get from Telegram.
 
 use std::time::Duration;
 
-use duban::sim::{BotApiSim, ChatKind, Fault, Limits};
+use tgsim::{BotApiSim, ChatKind, Fault, Limits};
 use serde_json::{Value, json};
 use teloxide::prelude::*;
 use teloxide::types::{

@@ -21,13 +21,12 @@ use duban::clock::ManualClock;
 use duban::config::Settings;
 use duban::domain::model::Role;
 use duban::faults::Hooks;
-use duban::service::conversation::PLATFORM;
-use duban::sim::{BotApiSim, ChatKind, Fault};
+use tgsim::{BotApiSim, ChatKind, Fault};
 use duban::store::{Store, people};
 use tokio::sync::watch;
 
 use crate::bot::{TOKEN, settings_for};
-use crate::helpers::{TestDb, bind_group, sh};
+use crate::helpers::{TestDb, bind_group, sh, tg_person};
 
 const LEAD_CHAT: i64 = -9_000_000;
 const WAIT: Duration = Duration::from_secs(60);
@@ -176,8 +175,7 @@ async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTime<Utc>) {
         for (who, role) in [(owner_of(i), Role::Owner), (liaison_of(i), Role::Liaison)] {
             let person = people::upsert(
                 &mut tx,
-                PLATFORM,
-                &who.to_string(),
+                &tg_person(who),
                 &format!("u{who}"),
                 None,
             )
@@ -527,7 +525,7 @@ async fn move_to(clock: &ManualClock, sim: &BotApiSim, t: DateTime<Utc>) {
 
 /// Waits until at least `n` sent messages match (the scheduler works in the
 /// background); returns how many match then.
-async fn wait_count(sim: &BotApiSim, n: usize, pred: impl Fn(&duban::sim::Sent) -> bool) -> usize {
+async fn wait_count(sim: &BotApiSim, n: usize, pred: impl Fn(&tgsim::Sent) -> bool) -> usize {
     let deadline = Instant::now() + WAIT;
     loop {
         let count = sim.sent().iter().filter(|s| pred(s)).count();
@@ -543,7 +541,8 @@ async fn wait_job(store: &Store, job: &str, fire: DateTime<Utc>) {
     let deadline = Instant::now() + WAIT;
     loop {
         let mut conn = store.pool().acquire().await.unwrap();
-        let last = duban::store::outbox::last_fire(&mut conn, job)
+        let job_of = duban::domain::schedule::Job::from_name(job).expect("a job name");
+        let last = duban::store::outbox::last_fire(&mut conn, job_of)
             .await
             .unwrap();
         drop(conn);

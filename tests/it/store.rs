@@ -372,7 +372,8 @@ async fn corrections_per_week_are_limited_and_the_refusal_writes_nothing() {
 /// the two transactions interleave, the supergroup keeps the project.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_halves_of_a_group_migration_keep_the_binding() {
-    use duban::service::conversation::PLATFORM;
+    use crate::helpers::tg_chat;
+    use duban::domain::ids::ChatKind;
     use duban::store::chats;
     for db in TestDb::all().await {
         let store = db.store().await;
@@ -387,9 +388,9 @@ async fn both_halves_of_a_group_migration_keep_the_binding() {
             .id;
         drop(conn);
         for round in 0..200u64 {
-            let (old, new) = (format!("-{}", 500 + round), format!("-100{}", 500 + round));
+            let (old, new) = (tg_chat(format!("-{}", 500 + round)), tg_chat(format!("-100{}", 500 + round)));
             let mut tx = store.begin().await.unwrap();
-            let chat = chats::upsert(&mut tx, PLATFORM, &old, "group", "g")
+            let chat = chats::upsert(&mut tx, &old, ChatKind::Group, "g")
                 .await
                 .unwrap();
             chats::bind(&mut tx, chat.id, project).await.unwrap();
@@ -408,7 +409,7 @@ async fn both_halves_of_a_group_migration_keep_the_binding() {
                             std::hint::spin_loop();
                         }
                         let mut tx = store.begin().await.unwrap();
-                        chats::migrate(&mut tx, PLATFORM, &old, &new).await.unwrap();
+                        chats::migrate(&mut tx, &old, &new).await.unwrap();
                         tx.commit().await.unwrap();
                     })
                 })
@@ -417,7 +418,7 @@ async fn both_halves_of_a_group_migration_keep_the_binding() {
                 h.await.unwrap();
             }
             let mut conn = store.pool().acquire().await.unwrap();
-            let moved = chats::by_external(&mut conn, PLATFORM, &new)
+            let moved = chats::by_external(&mut conn, &new)
                 .await
                 .unwrap()
                 .unwrap();

@@ -1,78 +1,14 @@
-//! Catalogue look-up and the small texts shared by every reply: statuses,
-//! weeks, times, report errors and the echo of a recorded report.
+//! What the bot says about a report: why one was refused, with the template
+//! to try again with, and the echo of what was recorded.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::lang::Lang;
-use super::model::{DoneMilestone, Problem};
-use super::money::{MoneyError, format_money_exact};
-use super::report::{ParsedReport, ReportError, ReportErrorKind};
-use super::status::MilestoneStatus;
-use super::time::{DateError, ReportingWeek};
+use crate::domain::lang::Lang;
+use crate::domain::model::ReportEcho;
+use crate::domain::money::format_money_exact;
+use crate::domain::report::{ReportError, ReportErrorKind};
 
-/// Looks `key` up in the catalogue of `lang` and fills its `%{name}`
-/// placeholders. Values are inserted once, never re-read as placeholders.
-pub fn t(lang: Lang, key: &str, args: &[(&str, String)]) -> String {
-    let raw = crate::_rust_i18n_translate(lang.code(), key);
-    if args.is_empty() {
-        return raw.into_owned();
-    }
-    let names: Vec<&str> = args.iter().map(|(n, _)| *n).collect();
-    let values: Vec<String> = args.iter().map(|(_, v)| v.clone()).collect();
-    rust_i18n::replace_patterns(&raw, &names, &values)
-}
-
-/// `2026-11-27 16:00` in the configured zone.
-pub fn fmt_local(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
-}
-
-pub fn week_label(w: ReportingWeek, lang: Lang) -> String {
-    let fmt = |d: chrono::NaiveDate| match lang {
-        Lang::ZhCn => d.format("%-m月%-d日").to_string(),
-        Lang::En => d.format("%-d %b").to_string(),
-    };
-    t(
-        lang,
-        "week.label",
-        &[
-            ("year", w.year.to_string()),
-            ("week", w.week.to_string()),
-            ("from", fmt(w.monday())),
-            ("to", fmt(w.sunday())),
-        ],
-    )
-}
-
-pub fn status_label(s: MilestoneStatus, lang: Lang) -> String {
-    match s {
-        MilestoneStatus::Done => t(lang, "status.done", &[]),
-        MilestoneStatus::DoneLate { days } => {
-            t(lang, "status.done_late", &[("days", days.to_string())])
-        }
-        MilestoneStatus::OnTrack => t(lang, "status.on_track", &[]),
-        MilestoneStatus::AtRisk { days_left } => {
-            t(lang, "status.at_risk", &[("days", days_left.to_string())])
-        }
-        MilestoneStatus::Overdue { days } => {
-            t(lang, "status.overdue", &[("days", days.to_string())])
-        }
-    }
-}
-
-pub fn money_error(e: &MoneyError, lang: Lang) -> String {
-    let value = match e {
-        MoneyError::Invalid(v) | MoneyError::TooPrecise(v) | MoneyError::TooLarge(v) => v.clone(),
-        MoneyError::Empty | MoneyError::Negative => String::new(),
-    };
-    t(lang, e.key(), &[("value", value)])
-}
-
-pub fn date_error(e: &DateError, lang: Lang) -> String {
-    let (DateError::Invalid(v) | DateError::NoSuchDay(v)) = e;
-    t(lang, e.key(), &[("value", v.clone())])
-}
+use super::text::{date_error, fmt_local, money_error, t};
 
 /// Why the report was refused, which line, and the template to try again with.
 pub fn report_error(e: &ReportError, lang: Lang) -> String {
@@ -142,27 +78,6 @@ pub fn report_error(e: &ReportError, lang: Lang) -> String {
         t(lang, "report.error.not_recorded", &[]),
         t(lang, "report.template", &[])
     )
-}
-
-/// A problem recorded from a report: new, or an open one it repeated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedProblem {
-    pub problem: Problem,
-    pub already_open: bool,
-}
-
-/// What was recorded, for the echo to the owner.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReportEcho {
-    pub code: String,
-    pub name: String,
-    pub week: ReportingWeek,
-    pub submitted_at: DateTime<Utc>,
-    pub replaced: bool,
-    pub late_after: Option<DateTime<Utc>>,
-    pub parsed: ParsedReport,
-    pub done: Vec<DoneMilestone>,
-    pub problems: Vec<RecordedProblem>,
 }
 
 pub fn report_echo(e: &ReportEcho, lang: Lang, tz: Tz) -> String {
@@ -240,39 +155,6 @@ pub fn report_echo(e: &ReportEcho, lang: Lang, tz: Tz) -> String {
 mod tests {
     use super::*;
     use crate::domain::report::parse_report;
-    use std::collections::BTreeSet;
-
-    fn keys(src: &str) -> BTreeSet<String> {
-        src.lines()
-            .filter(|l| !l.starts_with('#') && !l.starts_with('_') && l.contains(": "))
-            .map(|l| l.split_once(": ").unwrap().0.to_string())
-            .collect()
-    }
-
-    #[test]
-    fn catalogues_have_the_same_keys() {
-        let zh = keys(include_str!("../../locales/zh-CN.yml"));
-        let en = keys(include_str!("../../locales/en.yml"));
-        assert_eq!(
-            zh.symmetric_difference(&en).collect::<Vec<_>>(),
-            Vec::<&String>::new()
-        );
-        for k in &zh {
-            for lang in [Lang::ZhCn, Lang::En] {
-                assert_ne!(t(lang, k, &[]), format!("{}.{k}", lang.code()), "{k}");
-            }
-        }
-    }
-
-    #[test]
-    fn placeholders_are_filled_once() {
-        let s = t(
-            Lang::En,
-            "report.echo.progress",
-            &[("value", "%{value}".into())],
-        );
-        assert_eq!(s, "Progress: %{value}%");
-    }
 
     #[test]
     fn error_names_the_line_in_each_language() {

@@ -1,0 +1,123 @@
+//! Handling one stored update exactly once: its effects and the inbox's
+//! "handled" mark commit together, its replies go out after and are
+//! confirmed, and replies a crash left unconfirmed are sent at the next start.
+
+use teloxide::types::Update;
+use tracing::Instrument;
+
+use crate::chat::{self, Env, Event};
+use crate::domain::outgoing::{Delivery, Outgoing};
+use crate::render::text::t;
+use crate::store::{Op, StoreError, inbox};
+
+use super::Deps;
+use super::deliver::deliver;
+use super::{convert, convert::chat_ref};
+
+pub(super) async fn process(deps: &Deps, update: Update) {
+    let update_id = i64::from(update.id.0);
+    let span = tracing::info_span!(
+        "update",
+        update_id,
+        chat = tracing::field::Empty,
+        project = tracing::field::Empty
+    );
+    if let Some(c) = update.chat() {
+        span.record("chat", tracing::field::display(chat_ref(c.id)));
+    }
+    async {
+        deps.hooks.handling().await;
+        let event = convert::event(&update, deps.bot_id);
+        match handle(deps, update_id, event.clone()).await {
+            Ok(Some(replies)) => send_and_confirm(deps, update_id, &replies).await,
+            Ok(None) => tracing::debug!("already handled"),
+            Err(e) => {
+                // Nothing was committed: the update stays unhandled and is
+                // handled again at the next start. Say so to the person.
+                tracing::error!(error = %e, "update not handled");
+                if let Some(Event::Message(m)) = event {
+                    apologise(deps, m).await;
+                }
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// The update's effects and its "handled" mark, in one transaction; the
+/// replies to send, or `None` when another run handled it first.
+async fn handle(
+    deps: &Deps,
+    update_id: i64,
+    event: Option<Event>,
+) -> Result<Option<Vec<Outgoing>>, StoreError> {
+    let now = deps.clock.now();
+    let env = Env {
+        settings: &deps.settings,
+        bot_username: &deps.username,
+    };
+    let mut tx = deps.store.begin().await?;
+    if inbox::is_handled(&mut tx, update_id).await? {
+        return Ok(None);
+    }
+    let replies = match event {
+        Some(ev) => chat::handle(&mut tx, &env, ev, now).await?,
+        None => Vec::new(),
+    };
+    let json = serde_json::to_string(&replies).map_err(|e| StoreError::Encode {
+        what: "replies",
+        source: e,
+    })?;
+    if !inbox::claim(&mut tx, update_id, &json, now).await? {
+        return Ok(None);
+    }
+    tx.commit().await.op("inbox: commit a handled update")?;
+    Ok(Some(replies))
+}
+
+async fn apologise(deps: &Deps, m: chat::IncomingMessage) {
+    let sorry = Outgoing {
+        reply_to: Some(m.message_id),
+        thread: m.thread,
+        ..Outgoing::to(m.chat.id, t(deps.settings.locale, "error.internal", &[]))
+    };
+    if let Delivery::Failed(why) = deliver(&deps.tg, &deps.store, &deps.token, &sorry).await {
+        tracing::warn!(why, "the apology was not delivered either");
+    }
+}
+
+async fn send_and_confirm(deps: &Deps, update_id: i64, replies: &[Outgoing]) {
+    for out in replies {
+        if let Delivery::Failed(why) = deliver(&deps.tg, &deps.store, &deps.token, out).await {
+            tracing::warn!(chat = %out.chat, why, "reply not delivered");
+        }
+    }
+    let confirmed = async {
+        let mut conn = deps.store.conn().await?;
+        inbox::mark_replied(&mut conn, update_id, deps.clock.now()).await
+    };
+    // Unconfirmed, the replies are sent again at the next start.
+    if let Err(e) = confirmed.await {
+        tracing::warn!(update_id, error = %e, "reply confirmation not recorded");
+    }
+}
+
+/// Replies recorded by a run that stopped before confirming them.
+pub(super) async fn resend_unconfirmed(deps: &Deps) -> Result<(), StoreError> {
+    let mut conn = deps.store.conn().await?;
+    let pending = inbox::unreplied(&mut conn).await?;
+    drop(conn);
+    for (update_id, json) in pending {
+        match serde_json::from_str::<Vec<Outgoing>>(&json) {
+            Ok(replies) => send_and_confirm(deps, update_id, &replies).await,
+            Err(e) => {
+                // Unreadable replies cannot be sent; confirming them keeps
+                // every later start from tripping over them again.
+                tracing::error!(update_id, error = %e, "stored replies unreadable; dropped");
+                send_and_confirm(deps, update_id, &[]).await;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Long polling: every update is stored in the inbox before the next
+//! `getUpdates` confirms it to Telegram (ARCHITECTURE.md rule 4), then handed
+//! to the dispatcher through a channel instead of letting teloxide poll.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use teloxide::prelude::*;
+use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
+use teloxide::types::Update;
+use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
+use tokio::sync::{mpsc, watch};
+
+use crate::store::{StoreError, inbox};
+
+use super::Deps;
+use super::deliver::redact;
+
+/// Long-poll wait per getUpdates; below teloxide's HTTP timeout (17 s).
+const POLL_TIMEOUT_SECS: u32 = 10;
+
+/// Queues the updates a previous run stored but did not handle; the offset
+/// to poll from.
+pub(super) async fn replay_unhandled(
+    deps: &Deps,
+    sender: &mpsc::UnboundedSender<Update>,
+) -> Result<i64, StoreError> {
+    let mut conn = deps.store.conn().await?;
+    for (update_id, raw) in inbox::unhandled(&mut conn).await? {
+        match serde_json::from_str::<Update>(&raw) {
+            Ok(u) => forward(sender, u),
+            Err(e) => {
+                tracing::error!(update_id, error = %e, "stored update unreadable; marked handled");
+                inbox::claim(&mut conn, update_id, "[]", deps.clock.now()).await?;
+            }
+        }
+    }
+    Ok(inbox::max_update_id(&mut conn).await?.map_or(0, |m| m + 1))
+}
+
+/// Polls until `shutdown`; an update that cannot be stored is not confirmed
+/// (the batch stops there), so Telegram sends it again.
+pub(super) async fn poll(
+    deps: Arc<Deps>,
+    mut offset: i64,
+    sender: mpsc::UnboundedSender<Update>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        let batch = tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => break,
+            r = deps.tg.bot.get_updates().offset(offset as i32).timeout(POLL_TIMEOUT_SECS) => r,
+        };
+        match batch {
+            Ok(updates) => {
+                backoff = Duration::from_millis(500);
+                for u in updates {
+                    let id = i64::from(u.id.0);
+                    match store_update(&deps, &u).await {
+                        Ok(true) => forward(&sender, u),
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::error!(update_id = id, error = %e, "cannot store update");
+                            break;
+                        }
+                    }
+                    offset = id + 1;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %redact(&e.to_string(), &deps.token), "getUpdates failed; retrying");
+                tokio::select! {
+                    _ = shutdown.wait_for(|s| *s) => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+}
+
+/// Hands a stored update to the dispatcher. The channel closes only when the
+/// dispatcher has stopped; the update stays in the inbox for the next start.
+fn forward(sender: &mpsc::UnboundedSender<Update>, u: Update) {
+    if let Err(e) = sender.send(u) {
+        tracing::debug!(update_id = e.0.id.0, "dispatcher stopped; update left for the next start");
+    }
+}
+
+async fn store_update(deps: &Deps, u: &Update) -> Result<bool, StoreError> {
+    let raw = serde_json::to_string(u).map_err(|e| StoreError::Encode {
+        what: "update",
+        source: e,
+    })?;
+    let mut conn = deps.store.conn().await?;
+    inbox::store(&mut conn, i64::from(u.id.0), &raw, deps.clock.now()).await
+}
+
+/// Feeds the dispatcher from the poller (and the start-up replay) instead of
+/// letting teloxide poll, so every update is stored first.
+pub(super) struct ChannelListener {
+    receiver: mpsc::UnboundedReceiver<Update>,
+    token: StopToken,
+    flag: StopFlag,
+}
+
+impl ChannelListener {
+    pub(super) fn new(receiver: mpsc::UnboundedReceiver<Update>) -> Self {
+        let (token, flag) = mk_stop_token();
+        ChannelListener {
+            receiver,
+            token,
+            flag,
+        }
+    }
+}
+
+impl UpdateListener for ChannelListener {
+    type Err = Infallible;
+
+    fn stop_token(&mut self) -> StopToken {
+        self.token.clone()
+    }
+}
+
+impl<'a> AsUpdateStream<'a> for ChannelListener {
+    type StreamErr = Infallible;
+    type Stream = BoxStream<'a, Result<Update, Infallible>>;
+
+    fn as_stream(&'a mut self) -> Self::Stream {
+        let flag = self.flag.clone();
+        futures::stream::unfold(&mut self.receiver, |rx| async move {
+            rx.recv().await.map(|u| (Ok(u), rx))
+        })
+        .take_until(flag.map(|_| ()))
+        .boxed()
+    }
+}

@@ -1,0 +1,90 @@
+//! `/status` and `/overdue`: the project or the portfolio as things stand.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::bulletin::{MilestoneLine, compose};
+use crate::domain::commands::Place;
+use crate::domain::lang::Lang;
+use crate::domain::status::MilestoneStatus;
+use crate::domain::time::ReportingWeek;
+use crate::render::overview::{render_portfolio, render_project};
+use crate::render::text::t;
+use crate::service::portfolio;
+use crate::store::Conn;
+
+use super::context::Here;
+use super::{Env, Out};
+
+/// In a project group, the project; anywhere else, the portfolio.
+pub async fn status(tx: &mut Conn, env: &Env<'_>, here: &Here, now: DateTime<Utc>) -> Out {
+    let settings = env.settings;
+    let (tz, policy) = (settings.timezone, settings.policy());
+    let text = match (&here.project, here.place) {
+        (Some(p), Place::ProjectGroup) => {
+            match portfolio::project_with(tx, settings, &p.code, now).await? {
+                Some((snap, latest, no_dm)) => {
+                    render_project(&snap, latest.as_ref(), &no_dm, now, tz, policy, here.lang)
+                }
+                None => t(
+                    here.lang,
+                    "status.unknown_project",
+                    &[("code", p.code.clone())],
+                ),
+            }
+        }
+        _ => {
+            let week = ReportingWeek::of_instant(now, tz);
+            let snaps = portfolio::snapshots_with(tx, settings, week).await?;
+            render_portfolio(&snaps, now, tz, policy, here.lang)
+        }
+    };
+    Ok(vec![here.reply(text)])
+}
+
+/// The portfolio's overdue and at-risk milestones.
+pub async fn overdue(tx: &mut Conn, env: &Env<'_>, here: &Here, now: DateTime<Utc>) -> Out {
+    let settings = env.settings;
+    let week = ReportingWeek::of_instant(now, settings.timezone);
+    let snaps = portfolio::snapshots_with(tx, settings, week).await?;
+    let b = compose(week, now, settings.timezone, &snaps, settings.policy());
+    if b.overdue.is_empty() && b.at_risk.is_empty() {
+        return Ok(here.say(
+            "overdue.none",
+            &[("window", settings.warning_days.to_string())],
+        ));
+    }
+    let mut out = vec![t(
+        here.lang,
+        "overdue.title",
+        &[
+            ("overdue", b.overdue.len().to_string()),
+            ("at_risk", b.at_risk.len().to_string()),
+        ],
+    )];
+    out.extend(
+        b.overdue
+            .iter()
+            .chain(&b.at_risk)
+            .map(|l| overdue_line(l, here.lang)),
+    );
+    Ok(vec![here.reply(out.join("\n"))])
+}
+
+fn overdue_line(l: &MilestoneLine, lang: Lang) -> String {
+    let (key, days) = match l.status {
+        MilestoneStatus::Overdue { days } => ("overdue.line_overdue", days),
+        MilestoneStatus::AtRisk { days_left } => ("overdue.line_at_risk", days_left),
+        _ => ("overdue.line_at_risk", 0),
+    };
+    t(
+        lang,
+        key,
+        &[
+            ("code", l.project.code.clone()),
+            ("project", l.project.name.clone()),
+            ("milestone", l.milestone.clone()),
+            ("pledged", l.pledged.to_string()),
+            ("days", days.to_string()),
+        ],
+    )
+}

@@ -1,0 +1,253 @@
+//! The weekly bulletin (周动态) as text, one function a part; its figures
+//! are composed in `domain::bulletin`.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::domain::bulletin::{Bulletin, MilestoneLine};
+use crate::domain::lang::Lang;
+use crate::domain::money::format_money_short;
+use crate::domain::status::MilestoneStatus;
+
+use super::text::{fmt_local, t, week_label};
+
+/// The bulletin as text: parts in a fixed order, one item a line, so a
+/// splitter may cut it at line boundaries.
+pub fn render(b: &Bulletin, lang: Lang, tz: Tz) -> String {
+    let mut out: Vec<String> = Vec::new();
+    heading(&mut out, b, lang, tz);
+    overview(&mut out, b, lang);
+    reports(&mut out, b, lang);
+    milestones(
+        &mut out,
+        t(
+            lang,
+            "bulletin.overdue",
+            &[("count", b.overdue.len().to_string())],
+        ),
+        "bulletin.overdue_line",
+        &b.overdue,
+        lang,
+    );
+    milestones(
+        &mut out,
+        t(
+            lang,
+            "bulletin.at_risk",
+            &[
+                ("window", b.warning_days.to_string()),
+                ("count", b.at_risk.len().to_string()),
+            ],
+        ),
+        "bulletin.at_risk_line",
+        &b.at_risk,
+        lang,
+    );
+    completed(&mut out, b, lang);
+    problems(&mut out, b, lang);
+    bottom(&mut out, b, lang);
+    out.join("\n")
+}
+
+/// An indented item line.
+fn item(text: String) -> String {
+    format!("  {text}")
+}
+
+/// What an empty part says, so that a reader sees it was not forgotten.
+fn none(lang: Lang) -> String {
+    item(t(lang, "bulletin.none", &[]))
+}
+
+fn liaison(l: &Option<String>, lang: Lang) -> String {
+    l.clone()
+        .unwrap_or_else(|| t(lang, "bulletin.liaison_unknown", &[]))
+}
+
+fn slip(o: &Option<NaiveDate>, lang: Lang) -> String {
+    match o {
+        Some(d) => t(lang, "bulletin.slip", &[("original", d.to_string())]),
+        None => String::new(),
+    }
+}
+
+fn heading(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
+    out.push(t(
+        lang,
+        "bulletin.title",
+        &[("week", week_label(b.week, lang))],
+    ));
+    out.push(t(
+        lang,
+        "bulletin.as_of",
+        &[("time", fmt_local(b.as_of, tz))],
+    ));
+    out.push(String::new());
+}
+
+fn overview(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
+    out.push(t(lang, "bulletin.overview", &[]));
+    let sep = if lang == Lang::En { ", " } else { " · " };
+    let stages = b
+        .stage_counts
+        .iter()
+        .map(|(s, n)| format!("{} {n}", t(lang, s.label_key(), &[])))
+        .collect::<Vec<_>>()
+        .join(sep);
+    out.push(item(t(
+        lang,
+        "bulletin.projects",
+        &[("count", b.project_count.to_string()), ("stages", stages)],
+    )));
+    out.push(item(t(
+        lang,
+        "bulletin.investment",
+        &[
+            ("total", format_money_short(b.total_investment, lang)),
+            ("yi", b.count_100m.to_string()),
+            ("shiyi", b.count_1b.to_string()),
+        ],
+    )));
+    out.push(String::new());
+}
+
+fn reports(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
+    out.push(t(
+        lang,
+        "bulletin.reports",
+        &[
+            ("received", b.reports_received.to_string()),
+            ("expected", b.reports_expected.to_string()),
+            ("late", b.reports_late.to_string()),
+        ],
+    ));
+    if !b.missing.is_empty() {
+        let list = b
+            .missing
+            .iter()
+            .map(|p| format!("{} {}", p.code, p.name))
+            .collect::<Vec<_>>()
+            .join(if lang == Lang::En { "; " } else { "；" });
+        out.push(item(t(lang, "bulletin.missing", &[("list", list)])));
+    }
+    out.push(String::new());
+}
+
+/// The overdue part and the at-risk part share their shape; `key` is the
+/// catalogue entry of one line.
+fn milestones(
+    out: &mut Vec<String>,
+    title: String,
+    key: &str,
+    lines: &[MilestoneLine],
+    lang: Lang,
+) {
+    out.push(title);
+    if lines.is_empty() {
+        out.push(none(lang));
+    }
+    for l in lines {
+        let days = match l.status {
+            MilestoneStatus::Overdue { days } => days,
+            MilestoneStatus::AtRisk { days_left } => days_left,
+            _ => 0,
+        };
+        out.push(item(t(
+            lang,
+            key,
+            &[
+                ("code", l.project.code.clone()),
+                ("project", l.project.name.clone()),
+                ("milestone", l.milestone.clone()),
+                ("pledged", l.pledged.to_string()),
+                ("slip", slip(&l.original, lang)),
+                ("days", days.to_string()),
+                ("liaison", liaison(&l.liaison, lang)),
+            ],
+        )));
+    }
+    out.push(String::new());
+}
+
+fn completed(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
+    out.push(t(
+        lang,
+        "bulletin.completed",
+        &[("count", b.completed.len().to_string())],
+    ));
+    if b.completed.is_empty() {
+        out.push(none(lang));
+    }
+    for c in &b.completed {
+        let key = if c.late_days > 0 {
+            "bulletin.completed_late"
+        } else {
+            "bulletin.completed_on_time"
+        };
+        out.push(item(t(
+            lang,
+            key,
+            &[
+                ("code", c.project.code.clone()),
+                ("project", c.project.name.clone()),
+                ("milestone", c.milestone.clone()),
+                ("actual", c.actual.to_string()),
+                ("days", c.late_days.to_string()),
+            ],
+        )));
+    }
+    out.push(String::new());
+}
+
+fn problems(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
+    out.push(t(
+        lang,
+        "bulletin.problems",
+        &[
+            ("raised", b.problems_raised.to_string()),
+            ("resolved", b.problems_resolved.to_string()),
+            ("open", b.problems_open.to_string()),
+            ("escalated", b.escalated.len().to_string()),
+        ],
+    ));
+    for p in &b.escalated {
+        out.push(item(t(
+            lang,
+            "bulletin.escalated_line",
+            &[
+                ("id", p.id.to_string()),
+                ("code", p.project.code.clone()),
+                ("project", p.project.name.clone()),
+                ("text", p.text.clone()),
+                ("days", p.days_open.to_string()),
+            ],
+        )));
+    }
+    out.push(String::new());
+}
+
+/// The last part: no blank line follows it.
+fn bottom(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
+    out.push(t(lang, "bulletin.bottom", &[]));
+    if b.bottom.is_empty() {
+        out.push(none(lang));
+    }
+    for (i, r) in b.bottom.iter().enumerate() {
+        let p = r.performance;
+        out.push(item(t(
+            lang,
+            "bulletin.bottom_line",
+            &[
+                ("rank", (i + 1).to_string()),
+                ("code", r.project.code.clone()),
+                ("project", r.project.name.clone()),
+                ("score", p.score.to_string()),
+                ("due", p.due.to_string()),
+                ("on_time", p.on_time.to_string()),
+                ("late", p.late.to_string()),
+                ("overdue", p.overdue.to_string()),
+                ("days", p.overdue_days.to_string()),
+            ],
+        )));
+    }
+}

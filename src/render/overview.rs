@@ -1,0 +1,240 @@
+//! `status` as text: one project in detail, or the portfolio a line a
+//! project. Which milestone a line names is decided in `domain::overview`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::bulletin::{Policy, ProjectSnapshot};
+use crate::domain::lang::Lang;
+use crate::domain::model::Report;
+use crate::domain::money::format_money_exact;
+use crate::domain::overview::{Focus, focus};
+use crate::domain::status::milestone_status;
+use crate::domain::time::local_date;
+
+use super::text::{fmt_local, status_label, t};
+
+/// One line a project: the milestone that most needs attention, this week's
+/// report, and open problems. `snap.report` is this week's report.
+pub fn render_portfolio(
+    snaps: &[ProjectSnapshot],
+    now: DateTime<Utc>,
+    tz: Tz,
+    policy: Policy,
+    lang: Lang,
+) -> String {
+    let today = local_date(now, tz);
+    let mut out = vec![t(
+        lang,
+        "status.portfolio_title",
+        &[
+            ("count", snaps.len().to_string()),
+            ("time", fmt_local(now, tz)),
+        ],
+    )];
+    for s in snaps {
+        out.push(portfolio_line(s, today, policy, lang));
+    }
+    out.join("\n")
+}
+
+fn portfolio_line(s: &ProjectSnapshot, today: NaiveDate, policy: Policy, lang: Lang) -> String {
+    let next = match focus(&s.milestones, today, policy.warning_days) {
+        Focus::Overdue(m, st) => t(
+            lang,
+            "status.worst_milestone",
+            &[
+                ("milestone", m.name.clone()),
+                ("status", status_label(st, lang)),
+            ],
+        ),
+        Focus::Next(m, st) => t(
+            lang,
+            "status.next_milestone",
+            &[
+                ("milestone", m.name.clone()),
+                ("date", m.pledged.to_string()),
+                ("status", status_label(st, lang)),
+            ],
+        ),
+        Focus::NoMilestones => t(lang, "status.no_milestones", &[]),
+        Focus::AllDone => t(lang, "status.all_done", &[]),
+    };
+    let report = match &s.report {
+        Some(r) => t(
+            lang,
+            "status.reported",
+            &[(
+                "progress",
+                r.progress.map_or_else(|| "-".into(), |p| format!("{p}%")),
+            )],
+        ),
+        None => t(lang, "status.not_reported", &[]),
+    };
+    let open = s.problems.iter().filter(|p| p.is_open()).count();
+    t(
+        lang,
+        "status.portfolio_line",
+        &[
+            ("code", s.project.code.clone()),
+            ("name", s.project.name.clone()),
+            ("stage", t(lang, s.project.stage.label_key(), &[])),
+            ("next", next),
+            ("report", report),
+            ("problems", open.to_string()),
+        ],
+    )
+}
+
+/// One project: its pledge with statuses and slips, its latest report, and
+/// its open problems.
+pub fn render_project(
+    s: &ProjectSnapshot,
+    latest: Option<&Report>,
+    liaisons_without_dm: &[String],
+    now: DateTime<Utc>,
+    tz: Tz,
+    policy: Policy,
+    lang: Lang,
+) -> String {
+    let mut out = project_heading(s, liaisons_without_dm, lang);
+    project_milestones(&mut out, s, local_date(now, tz), policy, lang);
+    out.push(latest_report(latest, tz, lang));
+    open_problems(&mut out, s, now, policy, lang);
+    out.join("\n")
+}
+
+fn project_heading(s: &ProjectSnapshot, liaisons_without_dm: &[String], lang: Lang) -> Vec<String> {
+    let p = &s.project;
+    let mut out = vec![
+        t(
+            lang,
+            "status.project_title",
+            &[
+                ("code", p.code.clone()),
+                ("name", p.name.clone()),
+                ("stage", t(lang, p.stage.label_key(), &[])),
+            ],
+        ),
+        t(
+            lang,
+            "status.project_owner",
+            &[
+                ("owner", p.owner_org.clone()),
+                ("investment", format_money_exact(p.investment, lang)),
+                (
+                    "liaison",
+                    s.liaison
+                        .clone()
+                        .unwrap_or_else(|| t(lang, "bulletin.liaison_unknown", &[])),
+                ),
+            ],
+        ),
+    ];
+    if !liaisons_without_dm.is_empty() {
+        out.push(t(
+            lang,
+            "status.liaison_no_dm",
+            &[("names", liaisons_without_dm.join(", "))],
+        ));
+    }
+    out
+}
+
+fn project_milestones(
+    out: &mut Vec<String>,
+    s: &ProjectSnapshot,
+    today: NaiveDate,
+    policy: Policy,
+    lang: Lang,
+) {
+    out.push(t(lang, "status.milestones", &[]));
+    if s.milestones.is_empty() {
+        out.push(format!("  {}", t(lang, "status.no_milestones", &[])));
+    }
+    for m in &s.milestones {
+        let st = milestone_status(m, today, policy.warning_days);
+        let slip = if m.slipped() {
+            t(
+                lang,
+                "bulletin.slip",
+                &[("original", m.pledged_original.to_string())],
+            )
+        } else {
+            String::new()
+        };
+        let actual = m.actual.map_or_else(String::new, |d| {
+            t(lang, "status.actual", &[("date", d.to_string())])
+        });
+        out.push(format!(
+            "  {}",
+            t(
+                lang,
+                "status.milestone_line",
+                &[
+                    ("name", m.name.clone()),
+                    ("pledged", m.pledged.to_string()),
+                    ("slip", slip),
+                    ("actual", actual),
+                    ("status", status_label(st, lang)),
+                ]
+            )
+        ));
+    }
+}
+
+fn latest_report(latest: Option<&Report>, tz: Tz, lang: Lang) -> String {
+    match latest {
+        Some(r) => t(
+            lang,
+            "status.latest_report",
+            &[
+                ("week", r.week.to_string()),
+                ("time", fmt_local(r.submitted_at, tz)),
+                (
+                    "late",
+                    if r.late {
+                        t(lang, "status.latest_report_late", &[])
+                    } else {
+                        String::new()
+                    },
+                ),
+            ],
+        ),
+        None => t(lang, "status.no_report", &[]),
+    }
+}
+
+fn open_problems(
+    out: &mut Vec<String>,
+    s: &ProjectSnapshot,
+    now: DateTime<Utc>,
+    policy: Policy,
+    lang: Lang,
+) {
+    let open: Vec<_> = s.problems.iter().filter(|p| p.is_open()).collect();
+    if open.is_empty() {
+        return;
+    }
+    out.push(t(lang, "status.open_problems", &[]));
+    for pr in open {
+        let escalated = if pr.is_escalated(now, policy.escalate_days) {
+            t(lang, "status.escalated", &[])
+        } else {
+            String::new()
+        };
+        out.push(format!(
+            "  {}",
+            t(
+                lang,
+                "status.problem_line",
+                &[
+                    ("id", pr.id.to_string()),
+                    ("text", pr.text.clone()),
+                    ("days", pr.days_open(now).to_string()),
+                    ("escalated", escalated),
+                ]
+            )
+        ));
+    }
+}
