@@ -89,8 +89,10 @@ pub struct Schedule {
 #[serde(untagged)]
 enum ListOrScalar<T> {
     List(Vec<T>),
-    One(T),
+    // Before `One`: a string is a comma-separated list even where one item
+    // could itself be text.
     Text(String),
+    One(T),
 }
 
 /// One id as a file may write it: a bare number (a Telegram id) or text
@@ -240,14 +242,14 @@ impl Settings {
                 .source(Some(duban_env)),
         );
         let raw: Raw = builder.build()?.try_deserialize()?;
-        let teloxide_token = env
+        let token_variable = env
             .iter()
             .find(|(k, _)| k == "TELOXIDE_TOKEN")
             .map(|(_, v)| SecretString::from(v.clone()));
-        Self::validate(raw, teloxide_token)
+        Self::validate(raw, token_variable)
     }
 
-    fn validate(raw: Raw, teloxide_token: Option<SecretString>) -> Result<Settings, ConfigError> {
+    fn validate(raw: Raw, token_variable: Option<SecretString>) -> Result<Settings, ConfigError> {
         let timezone = Tz::from_str(raw.timezone.trim())
             .map_err(|_| invalid("timezone", format!("unknown time zone '{}'", raw.timezone)))?;
         let locale: Lang = raw.locale.parse().map_err(|e| invalid("locale", e))?;
@@ -302,7 +304,7 @@ impl Settings {
             .telegram
             .token
             .filter(|t| !secrecy::ExposeSecret::expose_secret(t).trim().is_empty())
-            .or(teloxide_token);
+            .or(token_variable);
         Ok(Settings {
             timezone,
             locale,
@@ -387,8 +389,8 @@ const DEFAULT_HOLIDAYS: &str = include_str!("../config/holidays.toml");
 #[cfg(test)]
 mod tests {
     use super::*;
-    use secrecy::ExposeSecret;
     use crate::domain::ids::Platform;
+    use secrecy::ExposeSecret;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
@@ -446,7 +448,7 @@ mod tests {
     }
 
     #[test]
-    fn duban_token_wins_over_teloxide_token_and_is_never_printed() {
+    fn duban_token_wins_over_the_client_library_variable_and_is_never_printed() {
         let s = load(&[
             ("DUBAN__TELEGRAM__TOKEN", "999:secret"),
             ("TELOXIDE_TOKEN", "123:abc"),

@@ -295,6 +295,12 @@ async fn run_job(
         let messenger = connected.messenger(store.clone());
         run_once(&deps, Some(&messenger), job, now, now, false).await?
     };
+    print_outcome(&outcome, dry_run)
+}
+
+/// What a job run did, a line a message for a dry run; an error when some
+/// message could not be delivered.
+fn print_outcome(outcome: &duban::jobs::Outcome, dry_run: bool) -> anyhow::Result<()> {
     if let Some(why) = &outcome.skipped {
         println!(
             "{} {}: nothing to send ({why})",
@@ -360,98 +366,135 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Some(l) => l.parse().map_err(|e| anyhow!("--lang: {e}"))?,
         None => settings.locale,
     };
-    let tz = settings.timezone;
     let now: DateTime<Utc> = match &cli.now {
-        Some(s) => parse_instant(s, tz).map_err(|e| anyhow!("--now: {e}"))?,
+        Some(s) => parse_instant(s, settings.timezone).map_err(|e| anyhow!("--now: {e}"))?,
         None => Utc::now(),
     };
     let store = Store::open(&settings.database.url, settings.database.max_connections)
         .await
         .context("opening the database")?;
+    let at = At { now, lang };
     let result = match cli.command {
         Command::Run | Command::Demo { .. } => {
-            unreachable!("handled before the database is opened")
+            Err(anyhow!("handled before the database is opened"))
         }
         Command::Migrate => {
             println!("database is up to date");
             Ok(())
         }
-        Command::Import { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let source = file.display().to_string();
-            match import::import_csv(&store, &bytes, &source, now, tz).await {
-                Ok(summary) => {
-                    println!("{source}: {summary}");
-                    Ok(())
-                }
-                Err(import::ImportError::Rows(rows)) => Err(anyhow::Error::new(Refused(format!(
-                    "{source}: nothing imported\n{rows}"
-                )))),
-                Err(e) => Err(e.into()),
-            }
-        }
-        Command::Status { code } => {
-            let policy = settings.policy();
-            match code {
-                Some(code) => match portfolio::project(&store, &settings, &code, now).await? {
-                    Some((snap, latest, no_dm)) => {
-                        println!(
-                            "{}",
-                            render_project(&snap, latest.as_ref(), &no_dm, now, tz, policy, lang)
-                        );
-                        Ok(())
-                    }
-                    None => Err(anyhow::Error::new(Refused(t(
-                        lang,
-                        "status.unknown_project",
-                        &[("code", code)],
-                    )))),
-                },
-                None => {
-                    let week = ReportingWeek::of_instant(now, tz);
-                    let snaps = portfolio::snapshots(&store, &settings, week).await?;
-                    println!("{}", render_portfolio(&snaps, now, tz, policy, lang));
-                    Ok(())
-                }
-            }
-        }
+        Command::Import { file } => import_file(&store, &settings, &file, at).await,
+        Command::Status { code } => status(&store, &settings, code, at).await,
         Command::Report { code, file, by } => {
-            let text = match file {
-                Some(f) => std::fs::read_to_string(&f)
-                    .with_context(|| format!("reading {}", f.display()))?,
-                None => {
-                    let mut s = String::new();
-                    std::io::stdin()
-                        .read_to_string(&mut s)
-                        .context("reading the report from standard input")?;
-                    s
-                }
-            };
-            match reports::submit(&store, &settings, &code, &text, &by, now).await {
-                Ok(echo) => {
-                    println!("{}", report_echo(&echo, lang, tz));
-                    Ok(())
-                }
-                Err(reports::SubmitError::Report(e)) => {
-                    Err(anyhow::Error::new(Refused(report_error(&e, lang))))
-                }
-                Err(reports::SubmitError::UnknownProject(code)) => Err(anyhow::Error::new(
-                    Refused(t(lang, "status.unknown_project", &[("code", code)])),
-                )),
-                Err(e) => Err(e.into()),
-            }
+            report(&store, &settings, &code, file.as_deref(), &by, at).await
         }
         Command::Prompt(_)
         | Command::Nudge(_)
         | Command::Deadline(_)
         | Command::Bulletin(_)
         | Command::Monthly(_)
-        | Command::Quarterly(_) => {
-            let (job, args) = cli.command.job().expect("a job command");
-            run_job(&store, settings, job, args.dry_run, now, lang).await
-        }
+        | Command::Quarterly(_) => match cli.command.job() {
+            Some((job, args)) => run_job(&store, settings, job, args.dry_run, now, lang).await,
+            None => Err(anyhow!("not a job command")),
+        },
     };
     store.close().await;
     result
+}
+
+/// The instant and the language a command acts in (`--now`, `--lang`).
+#[derive(Clone, Copy)]
+struct At {
+    now: DateTime<Utc>,
+    lang: Lang,
+}
+
+/// `duban import FILE`: all or nothing.
+async fn import_file(
+    store: &Store,
+    settings: &Settings,
+    file: &std::path::Path,
+    at: At,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let source = file.display().to_string();
+    match import::import_csv(store, &bytes, &source, at.now, settings.timezone).await {
+        Ok(summary) => {
+            println!("{source}: {summary}");
+            Ok(())
+        }
+        Err(import::ImportError::Rows(rows)) => Err(anyhow::Error::new(Refused(format!(
+            "{source}: nothing imported\n{rows}"
+        )))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `duban status [CODE]`: one project, or the portfolio a line a project.
+async fn status(
+    store: &Store,
+    settings: &Settings,
+    code: Option<String>,
+    at: At,
+) -> anyhow::Result<()> {
+    let (policy, tz, now, lang) = (settings.policy(), settings.timezone, at.now, at.lang);
+    let Some(code) = code else {
+        let week = ReportingWeek::of_instant(now, tz);
+        let snaps = portfolio::snapshots(store, settings, week).await?;
+        println!("{}", render_portfolio(&snaps, now, tz, policy, lang));
+        return Ok(());
+    };
+    match portfolio::project(store, settings, &code, now).await? {
+        Some((snap, latest, no_dm)) => {
+            println!(
+                "{}",
+                render_project(&snap, latest.as_ref(), &no_dm, now, tz, policy, lang)
+            );
+            Ok(())
+        }
+        None => Err(anyhow::Error::new(Refused(t(
+            lang,
+            "status.unknown_project",
+            &[("code", code)],
+        )))),
+    }
+}
+
+/// `duban report CODE`: a report received by other means, through the
+/// bot's parser.
+async fn report(
+    store: &Store,
+    settings: &Settings,
+    code: &str,
+    file: Option<&std::path::Path>,
+    by: &str,
+    at: At,
+) -> anyhow::Result<()> {
+    let text = match file {
+        Some(f) => {
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?
+        }
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading the report from standard input")?;
+            s
+        }
+    };
+    let lang = at.lang;
+    match reports::submit(store, settings, code, &text, by, at.now).await {
+        Ok(echo) => {
+            println!("{}", report_echo(&echo, lang, settings.timezone));
+            Ok(())
+        }
+        Err(reports::SubmitError::Report(e)) => {
+            Err(anyhow::Error::new(Refused(report_error(&e, lang))))
+        }
+        Err(reports::SubmitError::UnknownProject(code)) => Err(anyhow::Error::new(Refused(t(
+            lang,
+            "status.unknown_project",
+            &[("code", code)],
+        )))),
+        Err(e) => Err(e.into()),
+    }
 }

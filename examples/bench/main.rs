@@ -22,8 +22,8 @@ use anyhow::{Context, Result, bail};
 use duban::clock::ManualClock;
 use duban::domain::schedule::Job;
 use duban::jobs::{JobDeps, run_once};
-use tgsim::{BotApiSim, Limits};
 use duban::store::{Store, outbox};
+use tgsim::{BotApiSim, Limits};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
@@ -146,6 +146,33 @@ async fn ingest(n: usize, backend: Backend, limits: bool, old_schema: bool) -> R
         .context("the bot did not stop")???;
     counter.close().await;
 
+    let figures = IngestFigures {
+        n,
+        good,
+        stored,
+        echoed,
+        limited: sim.rate_limited(),
+    };
+    print_ingest(&figures, backend, limits, old_schema);
+    sim.shutdown().await;
+    db.drop_db().await;
+    if good != n {
+        bail!("{} reports were not echoed as recorded", n - good);
+    }
+    Ok(())
+}
+
+/// What one ingest run measured.
+struct IngestFigures {
+    n: usize,
+    good: usize,
+    stored: Duration,
+    echoed: Duration,
+    limited: usize,
+}
+
+fn print_ingest(f: &IngestFigures, backend: Backend, limits: bool, old_schema: bool) {
+    let n = f.n;
     println!(
         "ingest: {n} groups, {}{}, {}",
         backend.name(),
@@ -162,14 +189,15 @@ async fn ingest(n: usize, backend: Backend, limits: bool, old_schema: bool) -> R
     );
     println!(
         "  stored: all {n} reports committed {:.2} s after the first push: {:.0} reports/s",
-        secs(stored),
-        n as f64 / secs(stored)
+        secs(f.stored),
+        n as f64 / secs(f.stored)
     );
     println!(
-        "  end to end: last echo {:.2} s after the first push: {:.1} reports/s ({good}/{n} echoes correct, {} 429s)",
-        secs(echoed),
-        n as f64 / secs(echoed),
-        sim.rate_limited()
+        "  end to end: last echo {:.2} s after the first push: {:.1} reports/s ({}/{n} echoes correct, {} 429s)",
+        secs(f.echoed),
+        n as f64 / secs(f.echoed),
+        f.good,
+        f.limited
     );
     if limits {
         println!(
@@ -177,12 +205,6 @@ async fn ingest(n: usize, backend: Backend, limits: bool, old_schema: bool) -> R
             n as f64 / 30.0
         );
     }
-    sim.shutdown().await;
-    db.drop_db().await;
-    if good != n {
-        bail!("{} reports were not echoed as recorded", n - good);
-    }
-    Ok(())
 }
 
 /// This week's prompt in every group, sent by the prompt job without

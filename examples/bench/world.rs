@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use duban::config::Settings;
-use duban::domain::model::Role;
 use duban::domain::ids::{ChatKind as StoredKind, ChatRef, PersonRef, Platform};
+use duban::domain::model::Role;
 use duban::service::import::import_csv;
-use tgsim::{BotApiSim, ChatKind};
 use duban::store::{Store, chats, people, projects};
 use sqlx::Connection;
+use tgsim::{BotApiSim, ChatKind};
 
 use crate::portfolio;
 
@@ -133,7 +133,12 @@ pub async fn populate(url: &str, n: usize) -> Result<()> {
     for i in 0..n {
         let project = by_code[&portfolio::code(i)];
         let group = ChatRef::new(Platform::Telegram, group_of(i).to_string());
-        let chat = chats::upsert(&mut tx, &group, StoredKind::Supergroup, &format!("项目群{i}"))
+        let chat = chats::upsert(
+            &mut tx,
+            &group,
+            StoredKind::Supergroup,
+            &format!("项目群{i}"),
+        )
         .await?;
         chats::bind(&mut tx, chat.id, project).await?;
         let owner = people::upsert(

@@ -182,12 +182,18 @@ async fn send_part(
             Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
                 // Telegram's wait applies to the bot: nothing else leaves
                 // before it is over either.
-                tracing::warn!(chat = chat.0, seconds = wait.seconds(), "Telegram asks to wait");
+                tracing::warn!(
+                    chat = chat.0,
+                    seconds = wait.seconds(),
+                    "Telegram asks to wait"
+                );
                 tg.pacer.hold_until(Instant::now() + wait.duration());
             }
             Err(RequestError::MigrateToChatId(new)) if attempt < MAX_ATTEMPTS => {
                 tracing::info!(chat = chat.0, new = new.0, "chat migrated; following it");
-                follow_migration(store, *chat, new).await.map_err(io_error)?;
+                follow_migration(store, *chat, new)
+                    .await
+                    .map_err(io_error)?;
                 *chat = new;
             }
             Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {

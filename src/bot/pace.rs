@@ -1,5 +1,5 @@
 //! When each message may leave, so that Telegram's rate limits are kept
-//! rather than discovered (DESIGN rule 6).
+//! rather than discovered (ARCHITECTURE.md rule 6).
 //!
 //! Telegram allows about 30 messages a second overall, one a second per chat
 //! and 20 a minute per group, and counts them as they arrive. teloxide's

@@ -87,7 +87,10 @@ pub(super) async fn poll(
 /// dispatcher has stopped; the update stays in the inbox for the next start.
 fn forward(sender: &mpsc::UnboundedSender<Update>, u: Update) {
     if let Err(e) = sender.send(u) {
-        tracing::debug!(update_id = e.0.id.0, "dispatcher stopped; update left for the next start");
+        tracing::debug!(
+            update_id = e.0.id.0,
+            "dispatcher stopped; update left for the next start"
+        );
     }
 }
 

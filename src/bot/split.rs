@@ -1,5 +1,6 @@
 //! Telegram's limit on a message's length, and the cut of longer texts into
-//! parts below it; the platform-free messages never know the limit.
+//! parts below it. The limit is the platform's, so the adapter cuts
+//! (ARCHITECTURE.md rule 6) and the platform-free messages never know it.
 
 /// Telegram's limit per message; texts are split below it.
 pub const MAX_MESSAGE_CHARS: usize = 4096;

@@ -72,9 +72,10 @@ impl Here {
 
     /// The project this chat is bound to, for the commands that need one.
     pub fn in_project(&self) -> Option<InProject<'_>> {
-        self.project
-            .as_ref()
-            .map(|project| InProject { here: self, project })
+        self.project.as_ref().map(|project| InProject {
+            here: self,
+            project,
+        })
     }
 
     /// A reply in the same chat (and topic) to the message being handled.

@@ -39,9 +39,18 @@ pub struct IncomingMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Message(IncomingMessage),
-    BotAdded { chat: ChatInfo, by: Sender },
-    BotRemoved { chat: ChatInfo, by: Sender },
+    BotAdded {
+        chat: ChatInfo,
+        by: Sender,
+    },
+    BotRemoved {
+        chat: ChatInfo,
+        by: Sender,
+    },
     /// A group became a larger one under a new id (Telegram's upgrade to a
     /// supergroup); its binding follows.
-    Migrated { from: ChatRef, to: ChatRef },
+    Migrated {
+        from: ChatRef,
+        to: ChatRef,
+    },
 }

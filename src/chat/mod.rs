@@ -2,7 +2,7 @@
 //! reply or dialogue, and group life. Platform-free (ARCHITECTURE.md rule 8):
 //! events come in as plain values with typed ids, replies go out as
 //! [`Outgoing`] messages; all effects happen in the caller's transaction,
-//! which also marks the update handled (rule 4).
+//! which also marks the update handled (ARCHITECTURE.md rule 4).
 //!
 //! One file per group of commands; this one only routes.
 

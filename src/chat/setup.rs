@@ -81,7 +81,10 @@ pub async fn bind(tx: &mut Conn, here: &Here, args: &str) -> Out {
         && current.id != project.id
         && !here.roles.admin
     {
-        return Ok(here.say("newproject.already_bound", &[("code", current.code.clone())]));
+        return Ok(here.say(
+            "newproject.already_bound",
+            &[("code", current.code.clone())],
+        ));
     }
     chats::bind(tx, here.chat.id, project.id).await?;
     Ok(here.say(

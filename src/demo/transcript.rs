@@ -78,10 +78,32 @@ impl Transcript {
     }
 
     pub fn render(&self) -> String {
-        let zh = self.lang == Lang::ZhCn;
         let mut out = String::new();
         let rule = "═".repeat(64);
         let _ = writeln!(out, "{rule}");
+        self.render_heading(&mut out);
+        let _ = writeln!(out, "{rule}");
+        for chat in &self.chats {
+            out.push('\n');
+            self.render_chat(&mut out, chat);
+        }
+        self.render_last_bulletin(&mut out, &rule);
+        let _ = writeln!(
+            out,
+            "\n{}",
+            if self.lang == Lang::ZhCn {
+                format!("（演示用时 {:.1} 秒）", self.elapsed_secs)
+            } else {
+                format!("(the demo took {:.1} s)", self.elapsed_secs)
+            }
+        );
+        out
+    }
+
+    /// What was played, how much the bot and people said, what follows;
+    /// and a warning when the bot left messages unanswered.
+    fn render_heading(&self, out: &mut String) {
+        let zh = self.lang == Lang::ZhCn;
         if zh {
             let _ = writeln!(
                 out,
@@ -142,11 +164,10 @@ impl Transcript {
                 }
             );
         }
-        let _ = writeln!(out, "{rule}");
-        for chat in &self.chats {
-            out.push('\n');
-            self.render_chat(&mut out, chat);
-        }
+    }
+
+    fn render_last_bulletin(&self, out: &mut String, rule: &str) {
+        let zh = self.lang == Lang::ZhCn;
         if let Some(b) = &self.last_bulletin {
             out.push('\n');
             let _ = writeln!(out, "{rule}");
@@ -162,16 +183,6 @@ impl Transcript {
             let _ = writeln!(out, "{rule}");
             let _ = writeln!(out, "{b}");
         }
-        let _ = writeln!(
-            out,
-            "\n{}",
-            if zh {
-                format!("（演示用时 {:.1} 秒）", self.elapsed_secs)
-            } else {
-                format!("(the demo took {:.1} s)", self.elapsed_secs)
-            }
-        );
-        out
     }
 
     fn render_chat(&self, out: &mut String, chat: &ChatLog) {

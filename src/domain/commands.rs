@@ -164,7 +164,7 @@ impl Refusal {
     }
 }
 
-/// May a person with `roles` use `cmd` in `place`? SPEC's command table.
+/// May a person with `roles` use `cmd` in `place`? the command table of README.md.
 pub fn authorize(cmd: Command, roles: Roles, place: Place) -> Result<(), Refusal> {
     use Command::*;
     let liaison_here = roles.admin || roles.liaison_here;

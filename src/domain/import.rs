@@ -133,30 +133,10 @@ pub fn parse_csv(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportProject>, I
         .trim(csv::Trim::All)
         .from_reader(bytes);
     let headers = rdr.headers().map_err(|e| whole(csv_reason(&e)))?.clone();
-    let mut index: HashMap<Column, usize> = HashMap::new();
-    for (i, h) in headers.iter().enumerate() {
-        if let Some(c) = Column::from_header(h)
-            && index.insert(c, i).is_some()
-        {
-            return Err(whole(format!(
-                "column '{}' appears twice in the header",
-                h.trim()
-            )));
-        }
-    }
-    let missing: Vec<String> = Column::ALL
-        .into_iter()
-        .filter(|c| c.required() && !index.contains_key(c))
-        .map(|c| c.names().join("/"))
-        .collect();
-    if !missing.is_empty() {
-        return Err(whole(format!("missing column(s): {}", missing.join(", "))));
-    }
+    let index = column_index(&headers).map_err(whole)?;
 
     let mut errors = Vec::new();
-    let mut projects: Vec<ImportProject> = Vec::new();
-    let mut by_code: HashMap<String, usize> = HashMap::new();
-    let mut seen_milestones: HashMap<(String, String), u64> = HashMap::new();
+    let mut file = Collected::default();
     for result in rdr.records() {
         if errors.len() >= MAX_ERRORS {
             errors.push(RowError {
@@ -184,31 +164,13 @@ pub fn parse_csv(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportProject>, I
         match parse_row(&cell, today) {
             Err(reason) => errors.push(RowError { line, reason }),
             Ok(row) => {
-                let idx = *by_code.entry(row.code.clone()).or_insert_with(|| {
-                    projects.push(ImportProject {
-                        line,
-                        milestones: Vec::new(),
-                        ..row.project.clone()
-                    });
-                    projects.len() - 1
-                });
-                if let Some(m) = row.milestone {
-                    let key = (row.code.clone(), m.name.clone());
-                    if let Some(first) = seen_milestones.insert(key, line) {
-                        errors.push(RowError {
-                            line,
-                            reason: format!(
-                                "milestone '{}' of {} is already on line {first}",
-                                m.name, row.code
-                            ),
-                        });
-                    } else {
-                        projects[idx].milestones.push(ImportMilestone { line, ..m });
-                    }
+                if let Err(reason) = file.add(row, line) {
+                    errors.push(RowError { line, reason });
                 }
             }
         }
     }
+    let projects = file.projects;
     if !errors.is_empty() {
         return Err(ImportErrors(errors));
     }
@@ -216,6 +178,67 @@ pub fn parse_csv(bytes: &[u8], today: NaiveDate) -> Result<Vec<ImportProject>, I
         return Err(whole("the file has a header but no rows".into()));
     }
     Ok(projects)
+}
+
+/// Where each known column is in the header; a column named twice, or a
+/// required one missing, is refused with the reason.
+fn column_index(headers: &csv::StringRecord) -> Result<HashMap<Column, usize>, String> {
+    let mut index: HashMap<Column, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(c) = Column::from_header(h)
+            && index.insert(c, i).is_some()
+        {
+            return Err(format!("column '{}' appears twice in the header", h.trim()));
+        }
+    }
+    let missing: Vec<String> = Column::ALL
+        .into_iter()
+        .filter(|c| c.required() && !index.contains_key(c))
+        .map(|c| c.names().join("/"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!("missing column(s): {}", missing.join(", ")));
+    }
+    Ok(index)
+}
+
+/// The projects read so far, in file order, each with its milestones.
+#[derive(Default)]
+struct Collected {
+    projects: Vec<ImportProject>,
+    by_code: HashMap<String, usize>,
+    /// Line of each (code, milestone) first seen.
+    seen_milestones: HashMap<(String, String), u64>,
+}
+
+impl Collected {
+    /// Adds a row: a project's first row makes the project (its fields are
+    /// taken from there), each row adds its milestone once.
+    fn add(&mut self, row: Row, line: u64) -> Result<(), String> {
+        let projects = &mut self.projects;
+        let idx = *self.by_code.entry(row.code.clone()).or_insert_with(|| {
+            projects.push(ImportProject {
+                line,
+                milestones: Vec::new(),
+                ..row.project.clone()
+            });
+            projects.len() - 1
+        });
+        let Some(m) = row.milestone else {
+            return Ok(());
+        };
+        let key = (row.code.clone(), m.name.clone());
+        if let Some(first) = self.seen_milestones.insert(key, line) {
+            return Err(format!(
+                "milestone '{}' of {} is already on line {first}",
+                m.name, row.code
+            ));
+        }
+        self.projects[idx]
+            .milestones
+            .push(ImportMilestone { line, ..m });
+        Ok(())
+    }
 }
 
 struct Row {

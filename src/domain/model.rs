@@ -5,9 +5,9 @@ use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::report::ParsedReport;
 use super::ids::{ChatKind, ChatRef, PersonRef};
 use super::lang::Lang;
+use super::report::ParsedReport;
 use super::time::ReportingWeek;
 
 /// Where a project stands in its life; ordered as projects move through it.

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::ChatRef;
+use super::ids::{ChatRef, PersonRef};
 
 /// Stored as JSON in the outbox ledger and the inbox's replies, so fields
 /// only ever get added, with defaults.
@@ -59,7 +59,7 @@ pub enum Delivery {
 /// is written by `render::html`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mention {
-    pub external_id: String,
+    pub account: PersonRef,
     pub name: String,
     pub username: Option<String>,
 }

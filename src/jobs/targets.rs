@@ -19,7 +19,7 @@ pub(crate) struct Target {
 
 pub(crate) fn mention(p: &Person) -> Mention {
     Mention {
-        external_id: p.account.id.clone(),
+        account: p.account.clone(),
         name: p.display_name.clone(),
         username: p.username.clone(),
     }

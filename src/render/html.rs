@@ -47,7 +47,7 @@ impl Mention {
             Some(u) if !u.is_empty() => format!("@{}", escape_html(u)),
             _ => format!(
                 "<a href=\"tg://user?id={}\">{}</a>",
-                escape_html(&self.external_id),
+                escape_html(&self.account.id),
                 escape_html(&self.name)
             ),
         }
@@ -57,12 +57,13 @@ impl Mention {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{PersonRef, Platform};
 
     #[test]
     fn escapes_and_mentions() {
         assert_eq!(escape_html("a<b>&\"c\""), "a&lt;b&gt;&amp;&quot;c&quot;");
         let m = Mention {
-            external_id: "42".into(),
+            account: PersonRef::new(Platform::Telegram, "42"),
             name: "王<总>".into(),
             username: None,
         };
@@ -80,7 +81,7 @@ mod tests {
             "<b>{}</b> {}",
             escape_html("a<b>&c"),
             Mention {
-                external_id: "1".into(),
+                account: PersonRef::new(Platform::Telegram, "1"),
                 name: "N".into(),
                 username: None
             }

@@ -15,6 +15,7 @@ pub fn report_error(e: &ReportError, lang: Lang) -> String {
     let why = match &e.kind {
         ReportErrorKind::NoFields => t(lang, "report.error.no_fields", &[]),
         ReportErrorKind::BadProgress => t(lang, "report.error.bad_progress", &[]),
+        ReportErrorKind::SeveralPercentages => t(lang, "report.error.several_percentages", &[]),
         ReportErrorKind::BadMoney(m) => money_error(m, lang),
         ReportErrorKind::BadDate(d) => date_error(d, lang),
         ReportErrorKind::DuplicateField(f) => t(

@@ -210,6 +210,7 @@ pub fn bulletin_html(b: &Bulletin, c: RunCtx) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::{PersonRef, Platform};
     use crate::domain::rhythm::tests::{ctx, snap};
     use chrono::TimeZone;
 
@@ -218,7 +219,7 @@ mod tests {
         let tz = chrono_tz::Asia::Shanghai;
         let now = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap();
         let owners = vec![Mention {
-            external_id: "42".into(),
+            account: PersonRef::new(Platform::Telegram, "42"),
             name: "王总".into(),
             username: None,
         }];

@@ -92,28 +92,15 @@ pub async fn submit_with(
     if let Some(old) = replaced {
         problems::withdraw_unrepeated(&mut *tx, old, &parsed.problems).await?;
     }
-    let mut recorded = Vec::new();
-    for text in dedup(&parsed.problems) {
-        let entry = match problems::open_with_text(&mut *tx, project.id, text).await? {
-            Some(problem) => RecordedProblem {
-                problem,
-                already_open: true,
-            },
-            None => RecordedProblem {
-                problem: problems::insert(
-                    &mut *tx,
-                    project.id,
-                    text,
-                    submitted_by,
-                    now,
-                    Some(report_id),
-                )
-                .await?,
-                already_open: false,
-            },
-        };
-        recorded.push(entry);
-    }
+    let recorded = record_problems(
+        &mut *tx,
+        project.id,
+        report_id,
+        &parsed.problems,
+        submitted_by,
+        now,
+    )
+    .await?;
     tracing::info!(project = %project.code, %week, report_id, late, replaced = replaced.is_some(), "report recorded");
     Ok(ReportEcho {
         code: project.code,
@@ -126,6 +113,40 @@ pub async fn submit_with(
         done: done.into_iter().map(|(_, d)| d).collect(),
         problems: recorded,
     })
+}
+
+/// The report's problems, each once: one already open is not recorded again.
+async fn record_problems(
+    tx: &mut Conn,
+    project_id: i64,
+    report_id: i64,
+    texts: &[String],
+    submitted_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<RecordedProblem>, SubmitError> {
+    let mut recorded = Vec::new();
+    for text in dedup(texts) {
+        let entry = match problems::open_with_text(&mut *tx, project_id, text).await? {
+            Some(problem) => RecordedProblem {
+                problem,
+                already_open: true,
+            },
+            None => RecordedProblem {
+                problem: problems::insert(
+                    &mut *tx,
+                    project_id,
+                    text,
+                    submitted_by,
+                    now,
+                    Some(report_id),
+                )
+                .await?,
+                already_open: false,
+            },
+        };
+        recorded.push(entry);
+    }
+    Ok(recorded)
 }
 
 /// The problems of one report, each once, in the order written.

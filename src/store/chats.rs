@@ -22,10 +22,14 @@ fn chat(row: &AnyRow) -> Result<Chat> {
     Ok(Chat {
         id: get(row, "id")?,
         address: ChatRef::new(
-            platform.parse::<Platform>().map_err(|e| corrupt(e.to_string()))?,
+            platform
+                .parse::<Platform>()
+                .map_err(|e| corrupt(e.to_string()))?,
             get::<String>(row, "external_id")?,
         ),
-        kind: kind.parse::<ChatKind>().map_err(|e| corrupt(e.to_string()))?,
+        kind: kind
+            .parse::<ChatKind>()
+            .map_err(|e| corrupt(e.to_string()))?,
         title: get(row, "title")?,
         locale: locale
             .map(|l| l.parse().map_err(|e: UnknownLang| corrupt(e.to_string())))

@@ -46,10 +46,10 @@ pub async fn unreplied(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
 }
 
 pub async fn max_update_id(conn: &mut Conn) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
+    sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
         .fetch_one(&mut *conn)
         .await
-        .op("inbox::max_update_id")?)
+        .op("inbox::max_update_id")
 }
 
 /// Claims the update for handling inside the caller's transaction: false

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use super::{Conn, Op, Result, StoreError, get};
-use crate::domain::ids::{Platform, PersonRef};
+use crate::domain::ids::{PersonRef, Platform};
 use crate::domain::model::{Person, Role};
 
 macro_rules! columns {
@@ -105,14 +105,14 @@ pub async fn add_role(
 
 /// Projects where the person holds `role`.
 pub async fn projects_with_role(conn: &mut Conn, person_id: i64, role: Role) -> Result<Vec<i64>> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "SELECT project_id FROM project_roles WHERE person_id = $1 AND role = $2 ORDER BY project_id",
     )
     .bind(person_id)
     .bind(role.code())
     .fetch_all(&mut *conn)
     .await
-.op("people::projects_with_role")?)
+.op("people::projects_with_role")
 }
 
 /// The people holding `role` in the project.

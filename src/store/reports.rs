@@ -80,7 +80,7 @@ pub async fn retire_current(
 
 pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64> {
     let p = r.parsed;
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "INSERT INTO reports (project_id, week, submitted_at, submitted_by, late, current, progress, \
          invested_week, invested_total, this_week, next_week, free_text, raw) \
          VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
@@ -99,7 +99,7 @@ pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64> {
     .bind(r.raw)
     .fetch_one(&mut *conn)
     .await
-.op("reports::insert")?)
+.op("reports::insert")
 }
 
 pub async fn add_done(
@@ -180,12 +180,10 @@ pub async fn current_all(conn: &mut Conn) -> Result<Vec<Report>> {
 
 /// How many reports (current and replaced) the project sent for `week`.
 pub async fn count_for_week(conn: &mut Conn, project_id: i64, week: ReportingWeek) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE project_id = $1 AND week = $2")
-            .bind(project_id)
-            .bind(week.to_string())
-            .fetch_one(&mut *conn)
-            .await
-            .op("reports::count_for_week")?,
-    )
+    sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE project_id = $1 AND week = $2")
+        .bind(project_id)
+        .bind(week.to_string())
+        .fetch_one(&mut *conn)
+        .await
+        .op("reports::count_for_week")
 }

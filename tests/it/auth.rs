@@ -4,11 +4,11 @@
 //! transaction that is rolled back, so cells cannot influence each other.
 
 use chrono::{DateTime, Utc};
+use duban::chat::{ChatInfo, Env, Event, IncomingMessage, ReplyTo, Sender, handle};
 use duban::domain::commands::Command;
+use duban::domain::ids::ChatKind;
 use duban::domain::lang::Lang;
 use duban::render::text::t;
-use duban::chat::{ChatInfo, Env, Event, IncomingMessage, ReplyTo, Sender, handle};
-use duban::domain::ids::ChatKind;
 
 use crate::bot::{settings_for, world};
 use crate::helpers::{TestDb, sh, tg_chat, tg_person};

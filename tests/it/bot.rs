@@ -9,8 +9,8 @@ use std::time::Duration;
 use duban::bot::BotError;
 use duban::clock::ManualClock;
 use duban::config::Settings;
-use tgsim::{BotApiSim, ChatKind, Sent};
 use sqlx::Row;
+use tgsim::{BotApiSim, ChatKind, Sent};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 

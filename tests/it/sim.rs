@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use tgsim::{BotApiSim, ChatKind, Fault, Limits};
 use serde_json::{Value, json};
 use teloxide::prelude::*;
 use teloxide::types::{
@@ -14,6 +13,7 @@ use teloxide::types::{
     ThreadId, UpdateKind,
 };
 use teloxide::{ApiError, RequestError};
+use tgsim::{BotApiSim, ChatKind, Fault, Limits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 

@@ -21,8 +21,8 @@ use duban::clock::ManualClock;
 use duban::config::Settings;
 use duban::domain::model::Role;
 use duban::faults::Hooks;
-use tgsim::{BotApiSim, ChatKind, Fault};
 use duban::store::{Store, people};
+use tgsim::{BotApiSim, ChatKind, Fault};
 use tokio::sync::watch;
 
 use crate::bot::{TOKEN, settings_for};
@@ -173,14 +173,9 @@ async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTime<Utc>) {
         )
         .await;
         for (who, role) in [(owner_of(i), Role::Owner), (liaison_of(i), Role::Liaison)] {
-            let person = people::upsert(
-                &mut tx,
-                &tg_person(who),
-                &format!("u{who}"),
-                None,
-            )
-            .await
-            .unwrap();
+            let person = people::upsert(&mut tx, &tg_person(who), &format!("u{who}"), None)
+                .await
+                .unwrap();
             people::add_role(&mut tx, project, person.id, role)
                 .await
                 .unwrap();

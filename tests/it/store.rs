@@ -388,7 +388,10 @@ async fn both_halves_of_a_group_migration_keep_the_binding() {
             .id;
         drop(conn);
         for round in 0..200u64 {
-            let (old, new) = (tg_chat(format!("-{}", 500 + round)), tg_chat(format!("-100{}", 500 + round)));
+            let (old, new) = (
+                tg_chat(format!("-{}", 500 + round)),
+                tg_chat(format!("-100{}", 500 + round)),
+            );
             let mut tx = store.begin().await.unwrap();
             let chat = chats::upsert(&mut tx, &old, ChatKind::Group, "g")
                 .await
@@ -418,10 +421,7 @@ async fn both_halves_of_a_group_migration_keep_the_binding() {
                 h.await.unwrap();
             }
             let mut conn = store.pool().acquire().await.unwrap();
-            let moved = chats::by_external(&mut conn, &new)
-                .await
-                .unwrap()
-                .unwrap();
+            let moved = chats::by_external(&mut conn, &new).await.unwrap().unwrap();
             assert_eq!(
                 moved.project_id,
                 Some(project),

@@ -62,12 +62,15 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
 
+/// tdlib reads a NUL-terminated buffer: past the end is 0.
+fn byte_at(bytes: &[u8], i: usize) -> u8 {
+    bytes.get(i).copied().unwrap_or(0)
+}
+
 /// Parses an HTML-formatted text; the error is what follows
 /// "Bad Request: can't parse entities: ".
 pub(crate) fn parse(text: &str) -> Result<Parsed, String> {
     let bytes = text.as_bytes();
-    // tdlib reads a NUL-terminated buffer: past the end is 0.
-    let at = |i: usize| bytes.get(i).copied().unwrap_or(0);
     let mut out = String::with_capacity(text.len());
     let mut utf16 = 0usize;
     let mut open: Vec<Open> = Vec::new();
@@ -92,147 +95,16 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, String> {
             i += len;
             continue;
         }
-        let begin = i;
-        i += 1;
-        if at(i) != b'/' {
-            while !is_space(at(i)) && at(i) != b'>' && at(i) != 0 {
-                i += 1;
-            }
-            if at(i) == 0 {
-                return Err(format!("Unclosed start tag at byte offset {begin}"));
-            }
-            let tag = text[begin + 1..i].to_ascii_lowercase();
-            if !TAGS.contains(&tag.as_str()) {
-                return Err(format!(
-                    "Unsupported start tag \"{tag}\" at byte offset {begin}"
-                ));
-            }
-            let mut argument = String::new();
-            let mut expandable = false;
-            while at(i) != b'>' {
-                while at(i) != 0 && is_space(at(i)) {
-                    i += 1;
-                }
-                if at(i) == b'>' {
-                    break;
-                }
-                if at(i) == 0 {
-                    return Err(format!("Unclosed start tag at byte offset {begin}"));
-                }
-                let name_begin = i;
-                while at(i) != 0 && !is_space(at(i)) && at(i) != b'=' && at(i) != b'>' {
-                    i += 1;
-                }
-                let name = &text[name_begin..i];
-                if name.is_empty() {
-                    return Err(format!(
-                        "Empty attribute name in the tag \"{tag}\" at byte offset {begin}"
-                    ));
-                }
-                while at(i) != 0 && is_space(at(i)) {
-                    i += 1;
-                }
-                if at(i) != b'=' {
-                    if tag == "blockquote" && name == "expandable" {
-                        expandable = true;
-                        continue;
-                    }
-                    if at(i) == 0 {
-                        return Err(format!("Unclosed start tag at byte offset {begin}"));
-                    }
-                    return Err(format!(
-                        "Expected equal sign in declaration of an attribute of the tag \"{tag}\" \
-                         at byte offset {begin}"
-                    ));
-                }
-                i += 1;
-                while at(i) != 0 && is_space(at(i)) {
-                    i += 1;
-                }
-                if at(i) == 0 {
-                    return Err(format!("Unclosed start tag at byte offset {begin}"));
-                }
-                let mut value = String::new();
-                let quote = at(i);
-                if quote != b'"' && quote != b'\'' {
-                    while at(i).is_ascii_alphanumeric() || at(i) == b'_' || at(i) == b'-' {
-                        value.push(at(i) as char);
-                        i += 1;
-                    }
-                    if value.is_empty() {
-                        return Err(format!("Expected quote at byte offset {i}"));
-                    }
-                } else {
-                    i += 1;
-                    while at(i) != quote && at(i) != 0 {
-                        if at(i) == b'&'
-                            && let Some((ch, next)) = decode_entity(bytes, i)
-                        {
-                            value.push(ch);
-                            i = next;
-                            continue;
-                        }
-                        let len = utf8_len(at(i));
-                        value.push_str(&text[i..i + len]);
-                        i += len;
-                    }
-                    if at(i) == quote {
-                        i += 1;
-                    }
-                }
-                if at(i) == 0 {
-                    return Err(format!("Unclosed start tag at byte offset {begin}"));
-                }
-                match (tag.as_str(), name) {
-                    ("a", "href") => argument = value,
-                    ("code", "class") if value.starts_with("language-") => {
-                        argument = value["language-".len()..].to_owned();
-                    }
-                    ("span", "class") if value.starts_with("tg-") => {
-                        argument = value[3..].to_owned();
-                    }
-                    ("tg-emoji", "emoji-id") => argument = value,
-                    ("blockquote", "expandable") => expandable = true,
-                    _ => {}
-                }
-            }
-            if tag == "span" && argument != "spoiler" {
-                return Err(format!(
-                    "Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"
-                ));
-            }
-            i += 1; // the '>'
-            open.push(Open {
-                tag,
-                argument,
-                expandable,
-                utf16_start: utf16,
-            });
+        if byte_at(bytes, i + 1) != b'/' {
+            let (entry, next) = parse_start_tag(text, i, utf16)?;
+            open.push(entry);
+            i = next;
         } else {
-            let Some(entry) = open.pop() else {
-                return Err(format!("Unexpected end tag at byte offset {begin}"));
-            };
-            i += 1;
-            while at(i) != 0 && !is_space(at(i)) && at(i) != b'>' {
-                i += 1;
-            }
-            let end_tag = &text[begin + 2..i];
-            while at(i) != 0 && is_space(at(i)) {
-                i += 1;
-            }
-            if at(i) != b'>' {
-                return Err(format!("Unclosed end tag at byte offset {begin}"));
-            }
-            if !end_tag.is_empty() && end_tag != entry.tag {
-                return Err(format!(
-                    "Unmatched end tag at byte offset {begin}, expected \"</{}>\", found \"</{end_tag}>\"",
-                    entry.tag
-                ));
-            }
-            i += 1;
+            let (entry, next) = parse_end_tag(text, i, &mut open)?;
             if let Some(e) = entity_for(&entry, utf16, &mut entities) {
                 entities.push(e);
             }
+            i = next;
         }
     }
     if let Some(entry) = open.last() {
@@ -246,6 +118,192 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, String> {
         text: out,
         entities,
     })
+}
+
+/// The start tag whose `<` is at `begin`, opened at UTF-16 offset `utf16`,
+/// and the index just past its `>`.
+fn parse_start_tag(text: &str, begin: usize, utf16: usize) -> Result<(Open, usize), String> {
+    let bytes = text.as_bytes();
+    let at = |i: usize| byte_at(bytes, i);
+    let mut i = begin + 1;
+    while !is_space(at(i)) && at(i) != b'>' && at(i) != 0 {
+        i += 1;
+    }
+    if at(i) == 0 {
+        return Err(format!("Unclosed start tag at byte offset {begin}"));
+    }
+    let tag = text[begin + 1..i].to_ascii_lowercase();
+    if !TAGS.contains(&tag.as_str()) {
+        return Err(format!(
+            "Unsupported start tag \"{tag}\" at byte offset {begin}"
+        ));
+    }
+    let mut argument = String::new();
+    let mut expandable = false;
+    while at(i) != b'>' {
+        while at(i) != 0 && is_space(at(i)) {
+            i += 1;
+        }
+        if at(i) == b'>' {
+            break;
+        }
+        if at(i) == 0 {
+            return Err(format!("Unclosed start tag at byte offset {begin}"));
+        }
+        let (attribute, next) = parse_attribute(text, &tag, begin, i)?;
+        i = next;
+        let Attribute::Pair(name, value) = attribute else {
+            expandable = true;
+            continue;
+        };
+        match (tag.as_str(), name) {
+            ("a", "href") => argument = value,
+            ("code", "class") if value.starts_with("language-") => {
+                argument = value["language-".len()..].to_owned();
+            }
+            ("span", "class") if value.starts_with("tg-") => {
+                argument = value[3..].to_owned();
+            }
+            ("tg-emoji", "emoji-id") => argument = value,
+            ("blockquote", "expandable") => expandable = true,
+            _ => {}
+        }
+    }
+    if tag == "span" && argument != "spoiler" {
+        return Err(format!(
+            "Tag \"span\" must have class \"tg-spoiler\" at byte offset {begin}"
+        ));
+    }
+    let entry = Open {
+        tag,
+        argument,
+        expandable,
+        utf16_start: utf16,
+    };
+    Ok((entry, i + 1)) // past the '>'
+}
+
+/// One attribute of a start tag.
+enum Attribute<'t> {
+    Pair(&'t str, String),
+    /// On a blockquote, the one attribute tdlib takes without a value.
+    BareExpandable,
+}
+
+/// The attribute of the start tag `tag` (whose `<` is at `begin`, for the
+/// errors) that starts at `i`, and the index just past it.
+fn parse_attribute<'t>(
+    text: &'t str,
+    tag: &str,
+    begin: usize,
+    mut i: usize,
+) -> Result<(Attribute<'t>, usize), String> {
+    let bytes = text.as_bytes();
+    let at = |i: usize| byte_at(bytes, i);
+    let name_begin = i;
+    while at(i) != 0 && !is_space(at(i)) && at(i) != b'=' && at(i) != b'>' {
+        i += 1;
+    }
+    let name = &text[name_begin..i];
+    if name.is_empty() {
+        return Err(format!(
+            "Empty attribute name in the tag \"{tag}\" at byte offset {begin}"
+        ));
+    }
+    while at(i) != 0 && is_space(at(i)) {
+        i += 1;
+    }
+    if at(i) != b'=' {
+        if tag == "blockquote" && name == "expandable" {
+            return Ok((Attribute::BareExpandable, i));
+        }
+        if at(i) == 0 {
+            return Err(format!("Unclosed start tag at byte offset {begin}"));
+        }
+        return Err(format!(
+            "Expected equal sign in declaration of an attribute of the tag \"{tag}\" \
+             at byte offset {begin}"
+        ));
+    }
+    i += 1;
+    while at(i) != 0 && is_space(at(i)) {
+        i += 1;
+    }
+    if at(i) == 0 {
+        return Err(format!("Unclosed start tag at byte offset {begin}"));
+    }
+    let (value, next) = parse_attribute_value(text, i)?;
+    i = next;
+    if at(i) == 0 {
+        return Err(format!("Unclosed start tag at byte offset {begin}"));
+    }
+    Ok((Attribute::Pair(name, value), i))
+}
+
+/// An attribute value starting at `i`, and the index just past it: quoted
+/// with `"` or `'` (entities decoded), or unquoted and then limited to
+/// letters, digits, `_` and `-`, as in tdlib.
+fn parse_attribute_value(text: &str, mut i: usize) -> Result<(String, usize), String> {
+    let bytes = text.as_bytes();
+    let at = |i: usize| byte_at(bytes, i);
+    let mut value = String::new();
+    let quote = at(i);
+    if quote != b'"' && quote != b'\'' {
+        while at(i).is_ascii_alphanumeric() || at(i) == b'_' || at(i) == b'-' {
+            value.push(at(i) as char);
+            i += 1;
+        }
+        if value.is_empty() {
+            return Err(format!("Expected quote at byte offset {i}"));
+        }
+    } else {
+        i += 1;
+        while at(i) != quote && at(i) != 0 {
+            if at(i) == b'&'
+                && let Some((ch, next)) = decode_entity(bytes, i)
+            {
+                value.push(ch);
+                i = next;
+                continue;
+            }
+            let len = utf8_len(at(i));
+            value.push_str(&text[i..i + len]);
+            i += len;
+        }
+        if at(i) == quote {
+            i += 1;
+        }
+    }
+    Ok((value, i))
+}
+
+/// The end tag whose `</` is at `begin`: pops the innermost open tag, which
+/// it must name unless it is the bare `</>`, and returns that tag and the
+/// index just past the `>`.
+fn parse_end_tag(text: &str, begin: usize, open: &mut Vec<Open>) -> Result<(Open, usize), String> {
+    let bytes = text.as_bytes();
+    let at = |i: usize| byte_at(bytes, i);
+    let Some(entry) = open.pop() else {
+        return Err(format!("Unexpected end tag at byte offset {begin}"));
+    };
+    let mut i = begin + 2;
+    while at(i) != 0 && !is_space(at(i)) && at(i) != b'>' {
+        i += 1;
+    }
+    let end_tag = &text[begin + 2..i];
+    while at(i) != 0 && is_space(at(i)) {
+        i += 1;
+    }
+    if at(i) != b'>' {
+        return Err(format!("Unclosed end tag at byte offset {begin}"));
+    }
+    if !end_tag.is_empty() && end_tag != entry.tag {
+        return Err(format!(
+            "Unmatched end tag at byte offset {begin}, expected \"</{}>\", found \"</{end_tag}>\"",
+            entry.tag
+        ));
+    }
+    Ok((entry, i + 1))
 }
 
 /// The entity a closed tag yields. Links, custom emoji and times are not

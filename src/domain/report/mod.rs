@@ -1,14 +1,23 @@
-//! The weekly report as owners type it: one `key: value` a line, keys in
-//! Chinese or English, full-width colons accepted, unknown lines kept.
+//! The weekly report as owners type it. Read as a liaison would read it
+//! (`lines.rs`: list numbers, titles, any separator, several fields on one
+//! line; `keys.rs`: the offices' words for each key; `values.rs`: the figure
+//! meant, notes aside), and never guessed: a known key whose value cannot be
+//! read refuses the whole report, with the line and why.
+
+mod keys;
+mod lines;
+mod values;
 
 use chrono::NaiveDate;
 
 use super::lang::fold_width;
 use super::model::{DoneMilestone, Milestone};
-use super::money::{MoneyError, parse_money};
+use super::money::MoneyError;
 use super::time::{DateError, parse_date};
+use lines::{LineRead, read_line};
+use values::ProgressError;
 
-/// The fields of SPEC's report format.
+/// The fields of the report format (README.md, "A weekly report").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
     Progress,
@@ -55,36 +64,30 @@ impl Field {
         }
     }
 
-    /// Recognises a key, in either language; English keys are matched without
-    /// regard to case, spaces, hyphens or underscores.
+    /// Recognises a key alone, in either language and any of the offices'
+    /// words for it; English keys are matched without regard to case,
+    /// spaces, hyphens or underscores.
     pub fn from_key(key: &str) -> Option<Field> {
-        let k = key.trim();
-        if let Some(f) = Field::ALL.iter().find(|f| f.zh() == k) {
-            return Some(*f);
-        }
-        let norm: String = k
-            .to_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '_' | '-'))
-            .collect();
-        Some(match norm.as_str() {
-            "progress" => Field::Progress,
-            "investedweek" | "investmentweek" => Field::InvestedWeek,
-            "investedtotal" | "investmenttotal" => Field::InvestedTotal,
-            "done" | "milestonedone" | "completed" => Field::Done,
-            "thisweek" => Field::ThisWeek,
-            "nextweek" => Field::NextWeek,
-            "problems" | "problem" | "issues" => Field::Problems,
-            _ => return None,
-        })
+        keys::field_named(key)
     }
 
     /// A field that holds one value; a second line of it is a mistake.
     fn single(self) -> bool {
+        self.is_figure()
+    }
+
+    /// A field whose value is a figure (a percentage, an amount).
+    fn is_figure(self) -> bool {
         matches!(
             self,
             Field::Progress | Field::InvestedWeek | Field::InvestedTotal
         )
+    }
+
+    /// A field whose value may go on over the lines below its key, as a
+    /// numbered list (`存在问题：` then `1、…` `2、…`).
+    fn takes_list(self) -> bool {
+        matches!(self, Field::Problems | Field::ThisWeek | Field::NextWeek)
     }
 }
 
@@ -115,6 +118,8 @@ pub enum ReportErrorKind {
     /// Nothing in the message is a report field.
     NoFields,
     BadProgress,
+    /// Two different percentages in one progress value.
+    SeveralPercentages,
     BadMoney(MoneyError),
     BadDate(DateError),
     DuplicateField(Field),
@@ -161,6 +166,9 @@ impl ReportError {
         let why = match &self.kind {
             ReportErrorKind::NoFields => "no report fields found".to_string(),
             ReportErrorKind::BadProgress => "progress must be a whole number from 0 to 100".into(),
+            ReportErrorKind::SeveralPercentages => {
+                "two different percentages: which is the progress?".into()
+            }
             ReportErrorKind::BadMoney(e) => e.to_string(),
             ReportErrorKind::BadDate(e) => e.to_string(),
             ReportErrorKind::DuplicateField(f) => format!("'{}' appears twice", f.en()),
@@ -217,73 +225,48 @@ pub fn parse_report(text: &str) -> Result<ParsedReport, ReportError> {
     let mut r = ParsedReport::default();
     let mut seen: Vec<Field> = Vec::new();
     let mut any_field = false;
+    // The field whose list goes on below its key line, while it does.
+    let mut open_list: Option<Field> = None;
     for (idx, raw) in text.lines().enumerate() {
         let line_no = idx + 1;
         let line = raw.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some((key, value)) = line.split_once([':', '：']) else {
-            r.free_text.push(line.to_string());
-            continue;
+        let fields = match read_line(line) {
+            LineRead::Nothing => {
+                open_list = None;
+                continue;
+            }
+            LineRead::Free { listed: true, body } if open_list.is_some() => {
+                let field = open_list.unwrap_or(Field::Problems);
+                // A problem is its text; a week's work keeps its numbering.
+                let value = if field == Field::Problems { body } else { line };
+                read_field(&mut r, field, value, line_no, line)?;
+                continue;
+            }
+            LineRead::Free { .. } => {
+                open_list = None;
+                r.free_text.push(line.to_string());
+                continue;
+            }
+            LineRead::Fields(fields) => fields,
         };
-        let Some(field) = Field::from_key(key) else {
-            r.free_text.push(line.to_string());
-            continue;
-        };
-        if field.single() && seen.contains(&field) {
-            return Err(ReportError::at(
-                line_no,
-                line,
-                ReportErrorKind::DuplicateField(field),
-            ));
-        }
-        seen.push(field);
-        any_field = true;
-        let value = value.trim();
-        if is_nothing(value) {
-            continue;
-        }
-        let err = |kind| ReportError::at(line_no, line, kind);
-        if value.chars().count() > MAX_FIELD_CHARS {
-            return Err(err(ReportErrorKind::FieldTooLong {
-                limit: MAX_FIELD_CHARS,
-            }));
-        }
-        match field {
-            Field::Progress => {
-                r.progress = Some(parse_progress(value).ok_or(err(ReportErrorKind::BadProgress))?)
+        open_list = None;
+        for (field, value) in fields {
+            if field.single() && seen.contains(&field) {
+                return Err(ReportError::at(
+                    line_no,
+                    line,
+                    ReportErrorKind::DuplicateField(field),
+                ));
             }
-            Field::InvestedWeek => {
-                r.invested_week =
-                    Some(parse_money(value).map_err(|e| err(ReportErrorKind::BadMoney(e)))?)
+            seen.push(field);
+            any_field = true;
+            if value.is_empty() && field.takes_list() {
+                open_list = Some(field);
             }
-            Field::InvestedTotal => {
-                r.invested_total =
-                    Some(parse_money(value).map_err(|e| err(ReportErrorKind::BadMoney(e)))?)
+            if is_nothing(value) {
+                continue;
             }
-            Field::Done => {
-                for item in split_items(value) {
-                    r.done.push(parse_done(line_no, line, item)?);
-                }
-            }
-            Field::ThisWeek => append(&mut r.this_week, value),
-            Field::NextWeek => append(&mut r.next_week, value),
-            Field::Problems => {
-                for item in split_items(value) {
-                    if item.chars().count() > MAX_PROBLEM_CHARS {
-                        return Err(err(ReportErrorKind::FieldTooLong {
-                            limit: MAX_PROBLEM_CHARS,
-                        }));
-                    }
-                    r.problems.push(item.to_string());
-                    if r.problems.len() > MAX_PROBLEMS {
-                        return Err(err(ReportErrorKind::TooManyProblems {
-                            limit: MAX_PROBLEMS,
-                        }));
-                    }
-                }
-            }
+            read_field(&mut r, field, value, line_no, line)?;
         }
     }
     if !any_field {
@@ -296,11 +279,63 @@ pub fn parse_report(text: &str) -> Result<ParsedReport, ReportError> {
     Ok(r)
 }
 
+/// Reads one field's value (not empty, not "none") into the report.
+fn read_field(
+    r: &mut ParsedReport,
+    field: Field,
+    value: &str,
+    line_no: usize,
+    line: &str,
+) -> Result<(), ReportError> {
+    let err = |kind| ReportError::at(line_no, line, kind);
+    if value.chars().count() > MAX_FIELD_CHARS {
+        return Err(err(ReportErrorKind::FieldTooLong {
+            limit: MAX_FIELD_CHARS,
+        }));
+    }
+    match field {
+        Field::Progress => {
+            r.progress = Some(values::progress(value).map_err(|e| match e {
+                ProgressError::Unreadable => err(ReportErrorKind::BadProgress),
+                ProgressError::Several => err(ReportErrorKind::SeveralPercentages),
+            })?)
+        }
+        Field::InvestedWeek => {
+            r.invested_week =
+                Some(values::money(value).map_err(|e| err(ReportErrorKind::BadMoney(e)))?)
+        }
+        Field::InvestedTotal => {
+            r.invested_total =
+                Some(values::money(value).map_err(|e| err(ReportErrorKind::BadMoney(e)))?)
+        }
+        Field::Done => {
+            for item in split_items(value) {
+                r.done.push(parse_done(line_no, line, item)?);
+            }
+        }
+        Field::ThisWeek => append(&mut r.this_week, value),
+        Field::NextWeek => append(&mut r.next_week, value),
+        Field::Problems => {
+            for item in split_items(value) {
+                if item.chars().count() > MAX_PROBLEM_CHARS {
+                    return Err(err(ReportErrorKind::FieldTooLong {
+                        limit: MAX_PROBLEM_CHARS,
+                    }));
+                }
+                r.problems.push(item.to_string());
+                if r.problems.len() > MAX_PROBLEMS {
+                    return Err(err(ReportErrorKind::TooManyProblems {
+                        limit: MAX_PROBLEMS,
+                    }));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn split_items(value: &str) -> impl Iterator<Item = &str> {
-    value
-        .split([';', '；'])
-        .map(str::trim)
-        .filter(|s| !is_nothing(s))
+    values::items(value).into_iter().filter(|s| !is_nothing(s))
 }
 
 fn append(slot: &mut Option<String>, value: &str) {
@@ -311,15 +346,6 @@ fn append(slot: &mut Option<String>, value: &str) {
         }
         None => *slot = Some(value.to_string()),
     }
-}
-
-fn parse_progress(value: &str) -> Option<u8> {
-    let folded = fold_width(value);
-    let n = folded.trim().trim_end_matches('%').trim();
-    if n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) || n.len() > 3 {
-        return None;
-    }
-    n.parse::<u8>().ok().filter(|p| *p <= 100)
 }
 
 /// `开工 2026-11-18`: a name, then optionally a date as the last word.
@@ -416,11 +442,11 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
     }
 
-    const SPEC_EXAMPLE: &str = "进度: 65%\n本周投资: 1200万\n累计投资: 3.2亿\n完成节点: 开工 2026-11-18\n本周完成: 桩基施工完成80%\n下周计划: 主体结构施工\n问题: 临时用电未接通; 施工许可证审批延迟";
+    const README_EXAMPLE: &str = "进度: 65%\n本周投资: 1200万\n累计投资: 3.2亿\n完成节点: 开工 2026-11-18\n本周完成: 桩基施工完成80%\n下周计划: 主体结构施工\n问题: 临时用电未接通; 施工许可证审批延迟";
 
     #[test]
     fn reads_the_spec_example() {
-        let r = parse_report(SPEC_EXAMPLE).unwrap();
+        let r = parse_report(README_EXAMPLE).unwrap();
         assert_eq!(r.progress, Some(65));
         assert_eq!(r.invested_week, Some(12_000_000));
         assert_eq!(r.invested_total, Some(320_000_000));
