@@ -53,7 +53,10 @@ fn chat_info(chat: &teloxide::types::Chat) -> Option<ChatInfo> {
 /// like are acknowledged and dropped).
 pub fn event(update: &Update, bot_id: u64) -> Option<Event> {
     match &update.kind {
-        UpdateKind::Message(m) => message_event(m, bot_id),
+        UpdateKind::Message(m) => {
+            migration(m).or_else(|| message_event(m, bot_id).map(Event::Message))
+        }
+        UpdateKind::EditedMessage(m) => message_event(m, bot_id).map(Event::Edited),
         UpdateKind::MyChatMember(change) => {
             let chat = chat_info(&change.chat)?;
             if chat.kind == ChatKind::Private {
@@ -76,20 +79,24 @@ fn is_present(kind: &ChatMemberKind) -> bool {
     !matches!(kind, ChatMemberKind::Left | ChatMemberKind::Banned(_))
 }
 
-fn message_event(m: &Message, bot_id: u64) -> Option<Event> {
+/// A group's move to a supergroup, announced in both chats.
+fn migration(m: &Message) -> Option<Event> {
     if let Some(to) = m.migrate_to_chat_id() {
         return Some(Event::Migrated {
             from: chat_ref(m.chat.id),
             to: chat_ref(*to),
         });
     }
-    if let Some(from) = m.migrate_from_chat_id() {
-        return Some(Event::Migrated {
-            from: chat_ref(*from),
-            to: chat_ref(m.chat.id),
-        });
-    }
-    let text = m.text()?;
+    m.migrate_from_chat_id().map(|from| Event::Migrated {
+        from: chat_ref(*from),
+        to: chat_ref(m.chat.id),
+    })
+}
+
+/// A person's message: its text, or a picture's caption; a message with
+/// neither (a sticker, a bare photo) only when it answers the bot, which
+/// then says what it expects.
+fn message_event(m: &Message, bot_id: u64) -> Option<IncomingMessage> {
     let from = m.from.as_ref()?;
     if from.is_bot {
         return None;
@@ -106,7 +113,12 @@ fn message_event(m: &Message, bot_id: u64) -> Option<Event> {
             sender: r.from.as_ref().map(sender),
             text: r.text().unwrap_or_default().to_string(),
         });
-    Some(Event::Message(IncomingMessage {
+    let text = match m.text().or(m.caption()) {
+        Some(t) => t.to_string(),
+        None if reply_to.as_ref().is_some_and(|r| r.from_bot) && is_content(m) => String::new(),
+        None => return None,
+    };
+    Some(IncomingMessage {
         chat: chat_info(&m.chat)?,
         from: sender(from),
         message_id: i64::from(m.id.0),
@@ -114,7 +126,18 @@ fn message_event(m: &Message, bot_id: u64) -> Option<Event> {
             .thread_id
             .filter(|_| m.is_topic_message)
             .map(|t| i64::from(t.0.0)),
-        text: text.to_string(),
+        text,
         reply_to,
-    }))
+    })
+}
+
+/// Something a person sent (a sticker, a picture, a file), not a service
+/// message about the chat.
+fn is_content(m: &Message) -> bool {
+    m.sticker().is_some()
+        || m.photo().is_some()
+        || m.document().is_some()
+        || m.voice().is_some()
+        || m.video().is_some()
+        || m.animation().is_some()
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use teloxide::RequestError;
-use teloxide::payloads::SendMessageSetters;
+use teloxide::payloads::{EditMessageTextSetters, SendMessageSetters};
 use teloxide::prelude::*;
 use teloxide::types::{ForceReply, MessageId, ReplyParameters, ThreadId};
 
@@ -126,6 +126,9 @@ async fn send_parts(
 ) -> Result<Vec<i64>, RequestError> {
     let mut chat = chat_id(&out.chat).ok_or(RequestError::Api(teloxide::ApiError::ChatNotFound))?;
     let parts = split_message(&out.text, MAX_MESSAGE_CHARS);
+    if let (Some(id), [text]) = (out.edit, parts.as_slice()) {
+        return edit(tg, chat, id, out, text).await.map(|id| vec![id]);
+    }
     let last = parts.len() - 1;
     let mut ids = Vec::with_capacity(parts.len());
     for (i, part) in parts.iter().enumerate() {
@@ -195,6 +198,39 @@ async fn send_part(
                     .await
                     .map_err(io_error)?;
                 *chat = new;
+            }
+            Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Replaces the text of the bot's message `id` (a corrected report's
+/// echo), waiting out `retry_after` as a send does. The same text again is
+/// no error: the message already says it.
+async fn edit(
+    tg: &Telegram,
+    chat: ChatId,
+    id: i64,
+    out: &Outgoing,
+    text: &str,
+) -> Result<i64, RequestError> {
+    let message = MessageId(i32::try_from(id).map_err(io_error)?);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        tg.pacer.wait(chat.0).await;
+        let mut req = tg.bot.edit_message_text(chat, message, text.to_string());
+        if out.html {
+            req = req.parse_mode(teloxide::types::ParseMode::Html);
+        }
+        match req.await {
+            Ok(_) => return Ok(id),
+            Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => return Ok(id),
+            Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
+                tg.pacer.hold_until(Instant::now() + wait.duration());
             }
             Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {
                 tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;

@@ -8,7 +8,7 @@ use tracing::Instrument;
 use crate::chat::{self, Env, Event};
 use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::render::text::t;
-use crate::store::{Op, StoreError, inbox};
+use crate::store::{Op, StoreError, inbox, replies};
 
 use super::Deps;
 use super::deliver::deliver;
@@ -89,8 +89,10 @@ async fn apologise(deps: &Deps, m: chat::IncomingMessage) {
 
 async fn send_and_confirm(deps: &Deps, update_id: i64, replies: &[Outgoing]) {
     for out in replies {
-        if let Delivery::Failed(why) = deliver(&deps.tg, &deps.store, &deps.token, out).await {
-            tracing::warn!(chat = %out.chat, why, "reply not delivered");
+        match deliver(&deps.tg, &deps.store, &deps.token, out).await {
+            Delivery::Failed(why) => tracing::warn!(chat = %out.chat, why, "reply not delivered"),
+            Delivery::Sent(ids) => remember_echo(deps, out, ids.first().copied()).await,
+            Delivery::Redirected(_) => {}
         }
     }
     let confirmed = async {
@@ -100,6 +102,21 @@ async fn send_and_confirm(deps: &Deps, update_id: i64, replies: &[Outgoing]) {
     // Unconfirmed, the replies are sent again at the next start.
     if let Err(e) = confirmed.await {
         tracing::warn!(update_id, error = %e, "reply confirmation not recorded");
+    }
+}
+
+/// Which message a report's echo became, so that a correction of the
+/// report edits it; lost, a correction posts a new echo instead.
+async fn remember_echo(deps: &Deps, out: &Outgoing, sent: Option<i64>) {
+    let (Some(source), Some(echo)) = (out.echo_of, sent) else {
+        return;
+    };
+    let recorded = async {
+        let mut conn = deps.store.conn().await?;
+        replies::remember_echo(&mut conn, &out.chat, source, echo).await
+    };
+    if let Err(e) = recorded.await {
+        tracing::warn!(chat = %out.chat, error = %e, "echo not remembered");
     }
 }
 

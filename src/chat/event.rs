@@ -32,6 +32,8 @@ pub struct IncomingMessage {
     pub message_id: i64,
     /// The forum topic it was written in, answered in the same.
     pub thread: Option<i64>,
+    /// The text, or a picture's caption; empty for a sticker or a picture
+    /// without one (passed on only when it answers the bot).
     pub text: String,
     pub reply_to: Option<ReplyTo>,
 }
@@ -39,6 +41,8 @@ pub struct IncomingMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Message(IncomingMessage),
+    /// Its author changed a message's text (a typo in a report fixed).
+    Edited(IncomingMessage),
     BotAdded {
         chat: ChatInfo,
         by: Sender,

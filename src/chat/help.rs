@@ -21,6 +21,9 @@ fn help_text(here: &Here) -> String {
     if here.place == Place::Group {
         lines.push(t(lang, "refuse.unbound_group", &[]));
     }
+    if matches!(here.place, Place::ProjectGroup | Place::Private) {
+        lines.push(t(lang, "help.example", &[]));
+    }
     lines.push(t(lang, "help.commands_here", &[]));
     for c in available(here.roles, here.place) {
         lines.push(format!("/{} — {}", c.name(), t(lang, &c.help_key(), &[])));

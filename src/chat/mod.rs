@@ -42,6 +42,7 @@ type Out = Result<Vec<Outgoing>, StoreError>;
 pub async fn handle(tx: &mut Conn, env: &Env<'_>, event: Event, now: DateTime<Utc>) -> Out {
     match event {
         Event::Message(m) => on_message(tx, env, m, now).await,
+        Event::Edited(m) => on_edit(tx, env, m, now).await,
         Event::BotAdded { chat, by } => lifecycle::added(tx, env, chat, by).await,
         Event::BotRemoved { chat, by } => lifecycle::removed(tx, env, chat, by).await,
         Event::Migrated { from, to } => lifecycle::migrated(tx, &from, &to).await,
@@ -57,7 +58,12 @@ async fn on_message(tx: &mut Conn, env: &Env<'_>, msg: IncomingMessage, now: Dat
     if let Some(parsed) = parse_command(&here.msg.text, env.bot_username) {
         return match parsed {
             Parsed::OtherBot => Ok(Vec::new()),
-            Parsed::Unknown(name) => Ok(here.say("unknown_command", &[("name", name)])),
+            // In a group, a command for no bot in particular may be another
+            // bot's: only one addressed to us, or in private, is answered.
+            Parsed::Unknown(_) if here.place != Place::Private => Ok(Vec::new()),
+            Parsed::Unknown(name) | Parsed::UnknownToUs(name) => {
+                Ok(here.say("unknown_command", &[("name", name)]))
+            }
             Parsed::Known(cmd, args) => match authorize(cmd, here.roles, here.place) {
                 Err(refusal) => Ok(here.refuse(refusal)),
                 Ok(()) => run_command(tx, env, &here, cmd, &args, now).await,
@@ -71,17 +77,31 @@ async fn on_message(tx: &mut Conn, env: &Env<'_>, msg: IncomingMessage, now: Dat
     {
         let (chat, person) = (&here.chat.address, &here.person.account);
         if let Some(d) = dialogues::get_for(tx, chat, person).await? {
+            // A sticker is no answer to a question.
+            if here.msg.text.trim().is_empty() {
+                return Ok(Vec::new());
+            }
             return report::dialogue_answer(tx, env, p, d, now).await;
         }
         // A reply to the weekly prompt is a report even when it cannot be
         // read, so its author learns why.
-        let prompted = outbox::is_prompt(tx, &chat.key(), reply.message_id).await?;
-        return report::by_reply(tx, env, p, prompted, now).await;
+        let prompt = outbox::prompt_answered(tx, chat, reply.message_id).await?;
+        return report::by_reply(tx, env, p, prompt, now).await;
     }
     if here.place == Place::Private {
         return Ok(here.say("private_hint", &[]));
     }
     Ok(Vec::new())
+}
+
+/// An edited message: a correction when it was recorded as a report, in a
+/// project group; nothing otherwise.
+async fn on_edit(tx: &mut Conn, env: &Env<'_>, msg: IncomingMessage, now: DateTime<Utc>) -> Out {
+    let here = Here::load(tx, env.settings, msg).await?;
+    match here.in_project() {
+        Some(p) if here.place == Place::ProjectGroup => report::edited(tx, env, p, now).await,
+        _ => Ok(Vec::new()),
+    }
 }
 
 async fn run_command(

@@ -4,12 +4,15 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::commands::{Command, Parsed, parse_command};
 use crate::domain::outgoing::Outgoing;
 use crate::domain::report::{Field, ReportErrorKind, parse_report};
+use crate::domain::time::ReportingWeek;
 use crate::render::report::{report_echo, report_error};
 use crate::render::text::t;
-use crate::service::reports::{self, SubmitError};
-use crate::store::{Conn, dialogues};
+use crate::service::reports::{self, Submission, SubmitError};
+use crate::store::outbox::PromptAnswered;
+use crate::store::{Conn, dialogues, replies, reports as stored};
 
 use super::context::{Here, InProject};
 use super::{Env, Out};
@@ -23,7 +26,19 @@ pub async fn command(
     now: DateTime<Utc>,
 ) -> Out {
     if !args.trim().is_empty() {
-        return submit(tx, env, p, args, now).await;
+        let source = Some(p.here.msg.message_id);
+        return submit(
+            tx,
+            env,
+            p,
+            &Report {
+                text: args,
+                week: None,
+                source,
+            },
+            now,
+        )
+        .await;
     }
     let here = p.here;
     let d = dialogues::Dialogue {
@@ -40,20 +55,75 @@ pub async fn command(
     Ok(vec![ask(here, 0, Some(intro))])
 }
 
-/// A reply to one of the bot's messages that is not a dialogue answer.
+/// A reply to one of the bot's messages that is not a dialogue answer. A
+/// reply to a week's prompt counts for that week until the next prompt is
+/// out; one with no report in it gets a short hint, once a week.
 pub async fn by_reply(
     tx: &mut Conn,
     env: &Env<'_>,
     p: InProject<'_>,
-    prompted: bool,
+    prompt: Option<PromptAnswered>,
     now: DateTime<Utc>,
 ) -> Out {
-    let text = &p.here.msg.text;
+    let here = p.here;
+    let text = &here.msg.text;
     match parse_report(text) {
         // A "thanks" under the echo is conversation, not a malformed report.
-        Err(e) if e.kind == ReportErrorKind::NoFields && !prompted => Ok(Vec::new()),
-        _ => submit(tx, env, p, text, now).await,
+        Err(e) if e.kind == ReportErrorKind::NoFields && prompt.is_none() => Ok(Vec::new()),
+        // "收到", a sticker: said once a week, not the template each time.
+        Err(e) if e.kind == ReportErrorKind::NoFields => {
+            let week = ReportingWeek::of_instant(now, env.settings.timezone);
+            let (chat, person) = (&here.chat.address, &here.person.account);
+            if replies::first_hint(tx, chat, person, week, "no_report", now).await? {
+                Ok(here.say("report.hint_no_fields", &[]))
+            } else {
+                Ok(Vec::new())
+            }
+        }
+        _ => {
+            let week = prompt.filter(|a| !a.superseded).map(|a| a.week);
+            let source = Some(here.msg.message_id);
+            submit(tx, env, p, &Report { text, week, source }, now).await
+        }
     }
+}
+
+/// An edit of a message recorded as a report corrects that report, as a
+/// second reply would, and the echo is edited in place; an edit that cannot
+/// be read leaves the recorded report in force and says why.
+pub async fn edited(tx: &mut Conn, env: &Env<'_>, p: InProject<'_>, now: DateTime<Utc>) -> Out {
+    let here = p.here;
+    let (chat, id) = (&here.chat.address, here.msg.message_id);
+    let Some((project_id, week)) = stored::from_message(tx, chat, id).await? else {
+        return Ok(Vec::new());
+    };
+    if project_id != p.project.id {
+        return Ok(Vec::new());
+    }
+    // A `/report …` message keeps its command when edited.
+    let text = match parse_command(&here.msg.text, env.bot_username) {
+        Some(Parsed::Known(Command::Report, args)) => args,
+        Some(_) => return Ok(Vec::new()),
+        None => here.msg.text.clone(),
+    };
+    if let Err(e) = parse_report(&text) {
+        let kept = t(here.lang, "report.edit_not_recorded", &[]);
+        return Ok(vec![
+            here.reply(format!("{kept}\n{}", report_error(&e, here.lang))),
+        ]);
+    }
+    let report = Report {
+        text: &text,
+        week: Some(week),
+        source: Some(id),
+    };
+    let mut out = submit(tx, env, p, &report, now).await?;
+    if let Some(echo) = replies::echo_of(tx, chat, id).await? {
+        for o in &mut out {
+            o.edit = Some(echo);
+        }
+    }
+    Ok(out)
 }
 
 /// `/cancel`: ends this person's dialogue in this chat.
@@ -67,22 +137,37 @@ pub async fn cancel(tx: &mut Conn, here: &Here) -> Out {
     Ok(here.say(key, &[]))
 }
 
+/// A report from the chat: its text, the week it reports on where that is
+/// not the current one, and the message it came in (not for a dialogue).
+struct Report<'a> {
+    text: &'a str,
+    week: Option<ReportingWeek>,
+    source: Option<i64>,
+}
+
 /// Records the report and echoes what was read, or says why it cannot be.
 async fn submit(
     tx: &mut Conn,
     env: &Env<'_>,
     p: InProject<'_>,
-    text: &str,
+    report: &Report<'_>,
     now: DateTime<Utc>,
 ) -> Out {
     let here = p.here;
     let by = here.person.account.to_string();
-    match reports::submit_with(tx, env.settings, &p.project.code, text, &by, now).await {
-        Ok(echo) => Ok(vec![here.reply(report_echo(
-            &echo,
-            here.lang,
-            env.settings.timezone,
-        ))]),
+    let submission = Submission {
+        code: &p.project.code,
+        text: report.text,
+        submitted_by: &by,
+        now,
+        week: report.week,
+        source: report.source.map(|m| (&here.chat.address, m)),
+    };
+    match reports::submit_in(tx, env.settings, &submission).await {
+        Ok(echo) => Ok(vec![Outgoing {
+            echo_of: report.source,
+            ..here.reply(report_echo(&echo, here.lang, env.settings.timezone))
+        }]),
         Err(SubmitError::Report(e)) => Ok(vec![here.reply(report_error(&e, here.lang))]),
         Err(SubmitError::Store(e)) => Err(e),
         Err(SubmitError::TooManyReports(limit)) => Ok(here.say(
@@ -158,5 +243,10 @@ pub async fn dialogue_answer(
     if d.answers.trim().is_empty() {
         return Ok(here.say("dialogue.empty", &[]));
     }
-    submit(tx, env, p, &d.answers, now).await
+    let report = Report {
+        text: &d.answers,
+        week: None,
+        source: None,
+    };
+    submit(tx, env, p, &report, now).await
 }

@@ -82,8 +82,11 @@ impl Command {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
     Known(Command, String),
-    /// A command addressed to us that we do not have.
+    /// A command we do not have, addressed to no bot in particular (in a
+    /// group it may be another bot's).
     Unknown(String),
+    /// A command we do not have, addressed to us by name (`/foo@duban_bot`).
+    UnknownToUs(String),
     /// Addressed to another bot (`/cmd@other_bot`): not ours to answer.
     OtherBot,
 }
@@ -96,10 +99,10 @@ pub fn parse_command(text: &str, bot_username: &str) -> Option<Parsed> {
     if head.is_empty() {
         return None;
     }
-    let name = match head.split_once('@') {
-        Some((name, bot)) if bot.eq_ignore_ascii_case(bot_username) => name,
+    let (name, to_us) = match head.split_once('@') {
+        Some((name, bot)) if bot.eq_ignore_ascii_case(bot_username) => (name, true),
         Some(_) => return Some(Parsed::OtherBot),
-        None => head,
+        None => (head, false),
     };
     let args = args.trim_start_matches([' ', '\t']);
     let args = args
@@ -108,6 +111,7 @@ pub fn parse_command(text: &str, bot_username: &str) -> Option<Parsed> {
         .unwrap_or(args);
     Some(match Command::from_name(name) {
         Some(c) => Parsed::Known(c, args.trim_end().to_string()),
+        None if to_us => Parsed::UnknownToUs(name.to_string()),
         None => Parsed::Unknown(name.to_string()),
     })
 }
@@ -359,6 +363,10 @@ mod tests {
         assert_eq!(
             p("/frobnicate x"),
             Some(Parsed::Unknown("frobnicate".into()))
+        );
+        assert_eq!(
+            p("/frobnicate@duban_bot"),
+            Some(Parsed::UnknownToUs("frobnicate".into()))
         );
         assert_eq!(p("hello"), None);
         assert_eq!(p("/"), None);

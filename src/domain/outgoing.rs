@@ -28,6 +28,14 @@ pub struct Outgoing {
     /// never opened a private chat with the bot): mentions in project groups.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallback: Vec<Outgoing>,
+    /// Replace the text of this earlier message of the bot's instead of
+    /// posting a new one (a corrected report's echo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<i64>,
+    /// This is the echo of the person's message with this id: the adapter
+    /// remembers which message it became, so a correction can edit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo_of: Option<i64>,
 }
 
 impl Outgoing {
@@ -40,6 +48,8 @@ impl Outgoing {
             force_reply: false,
             html: false,
             fallback: Vec::new(),
+            edit: None,
+            echo_of: None,
         }
     }
 }

@@ -75,9 +75,10 @@ pub fn report_error(e: &ReportError, lang: Lang) -> String {
         None => why,
     };
     format!(
-        "{headline}\n{}\n\n{}",
+        "{headline}\n{}\n\n{}\n{}",
         t(lang, "report.error.not_recorded", &[]),
-        t(lang, "report.template", &[])
+        t(lang, "report.template", &[]),
+        t(lang, "report.forms", &[])
     )
 }
 

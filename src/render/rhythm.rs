@@ -67,6 +67,7 @@ pub fn prompt_text(
     });
     out.push(String::new());
     out.push(escape_html(&t(lang, "report.template", &[])));
+    out.push(escape_html(&t(lang, "report.forms", &[])));
     let upcoming = upcoming(snap, today, policy.warning_days);
     if !upcoming.is_empty() {
         out.push(String::new());

@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
+use crate::domain::ids::ChatRef;
 use crate::domain::model::{RecordedProblem, ReportEcho};
 use crate::domain::report::{ReportError, parse_report, resolve_done};
 use crate::domain::schedule::report_deadline;
@@ -44,6 +45,19 @@ pub async fn submit(
     Ok(echo)
 }
 
+/// A report as it reaches the service.
+pub struct Submission<'a> {
+    pub code: &'a str,
+    pub text: &'a str,
+    pub submitted_by: &'a str,
+    pub now: DateTime<Utc>,
+    /// The week it reports on: the week of `now` unless it answers an
+    /// earlier week's prompt.
+    pub week: Option<ReportingWeek>,
+    /// The message it came in, so an edit of that message corrects it.
+    pub source: Option<(&'a ChatRef, i64)>,
+}
+
 /// As [`submit`], inside the caller's transaction (the bot commits it with
 /// the update that carried the report).
 pub async fn submit_with(
@@ -54,6 +68,24 @@ pub async fn submit_with(
     submitted_by: &str,
     now: DateTime<Utc>,
 ) -> Result<ReportEcho, SubmitError> {
+    let s = Submission {
+        code,
+        text,
+        submitted_by,
+        now,
+        week: None,
+        source: None,
+    };
+    submit_in(tx, settings, &s).await
+}
+
+/// Records a submission inside the caller's transaction.
+pub async fn submit_in(
+    tx: &mut Conn,
+    settings: &Settings,
+    s: &Submission<'_>,
+) -> Result<ReportEcho, SubmitError> {
+    let (code, text, submitted_by, now) = (s.code, s.text, s.submitted_by, s.now);
     let tz = settings.timezone;
     let parsed = parse_report(text)?;
     let project = projects::by_code(&mut *tx, code)
@@ -65,7 +97,7 @@ pub async fn submit_with(
     let pledged = milestones::of_project(&mut *tx, project.id).await?;
     let done = resolve_done(&parsed, &pledged, local_date(now, tz))?;
 
-    let week = ReportingWeek::of_instant(now, tz);
+    let week = s.week.unwrap_or_else(|| ReportingWeek::of_instant(now, tz));
     if reports::count_for_week(&mut *tx, project.id, week).await? >= MAX_REPORTS_PER_WEEK as i64 {
         return Err(SubmitError::TooManyReports(MAX_REPORTS_PER_WEEK));
     }
@@ -82,6 +114,7 @@ pub async fn submit_with(
             late,
             parsed: &parsed,
             raw: text,
+            source: s.source,
         },
     )
     .await?;

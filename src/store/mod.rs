@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod people;
 pub mod problems;
 pub mod projects;
+pub mod replies;
 pub mod reports;
 
 use std::path::Path;

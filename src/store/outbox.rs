@@ -8,7 +8,9 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Conn, Op, Result, StoreError, from_ts, get, ts};
+use crate::domain::ids::ChatRef;
 use crate::domain::schedule::Job;
+use crate::domain::time::ReportingWeek;
 
 /// How long a claim is left to its holder before another may take it over.
 pub const LEASE: Duration = Duration::minutes(2);
@@ -225,18 +227,54 @@ pub async fn take_stale(
     .await
 }
 
-/// Whether `message_id` in `chat_key` is a weekly prompt the bot posted.
-pub async fn is_prompt(conn: &mut Conn, chat_key: &str, message_id: i64) -> Result<bool> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE job = $1 AND chat_key = $2 AND message_id = $3",
+/// A weekly prompt the bot posted, as a reply to it finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromptAnswered {
+    /// The week the prompt asked about.
+    pub week: ReportingWeek,
+    /// A later week's prompt has been posted in the chat since: a reply to
+    /// this one now counts for the current week.
+    pub superseded: bool,
+}
+
+/// Whether `message_id` in `chat` is a weekly prompt the bot posted, and
+/// for which week.
+pub async fn prompt_answered(
+    conn: &mut Conn,
+    chat: &ChatRef,
+    message_id: i64,
+) -> Result<Option<PromptAnswered>> {
+    let key = chat.key();
+    let period: Option<String> = sqlx::query_scalar(
+        "SELECT period FROM outbox WHERE job = $1 AND chat_key = $2 AND message_id = $3",
     )
     .bind(Job::Prompt.name())
-    .bind(chat_key)
+    .bind(&key)
     .bind(message_id.to_string())
     .fetch_optional(&mut *conn)
     .await
-    .op("outbox::is_prompt")?;
-    Ok(found.is_some())
+    .op("outbox::prompt_answered (prompt)")?;
+    let Some(period) = period else {
+        return Ok(None);
+    };
+    let week: ReportingWeek = period
+        .parse()
+        .map_err(|e: crate::domain::time::BadWeek| StoreError::Corrupt(e.to_string()))?;
+    // ISO week keys (`2026-W48`) sort as the weeks do.
+    let later: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM outbox WHERE job = $1 AND chat_key = $2 AND period > $3 \
+         AND sent_at IS NOT NULL LIMIT 1",
+    )
+    .bind(Job::Prompt.name())
+    .bind(&key)
+    .bind(&period)
+    .fetch_optional(&mut *conn)
+    .await
+    .op("outbox::prompt_answered (later prompt)")?;
+    Ok(Some(PromptAnswered {
+        week,
+        superseded: later.is_some(),
+    }))
 }
 
 /// One claim of a job and period, as [`of_period`] reports it.

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 use super::{Conn, Op, Result, StoreError, from_ts, get, ts};
+use crate::domain::ids::ChatRef;
 use crate::domain::model::{DoneMilestone, Report};
 use crate::domain::report::ParsedReport;
 use crate::domain::time::ReportingWeek;
@@ -52,6 +53,9 @@ pub struct NewReport<'a> {
     pub late: bool,
     pub parsed: &'a ParsedReport,
     pub raw: &'a str,
+    /// The message it came in, where it came in one (not a dialogue), so
+    /// that an edit of that message corrects it.
+    pub source: Option<(&'a ChatRef, i64)>,
 }
 
 /// Retires the current report of the week, if any; returns its id.
@@ -82,8 +86,9 @@ pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64> {
     let p = r.parsed;
     sqlx::query_scalar(
         "INSERT INTO reports (project_id, week, submitted_at, submitted_by, late, current, progress, \
-         invested_week, invested_total, this_week, next_week, free_text, raw) \
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         invested_week, invested_total, this_week, next_week, free_text, raw, source_chat, \
+         source_message) \
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(r.project_id)
     .bind(r.week.to_string())
@@ -97,6 +102,8 @@ pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64> {
     .bind(p.next_week.clone())
     .bind(p.free_text.join("\n"))
     .bind(r.raw)
+    .bind(r.source.map(|(chat, _)| chat.key()))
+    .bind(r.source.map(|(_, message)| message))
     .fetch_one(&mut *conn)
     .await
 .op("reports::insert")
@@ -186,4 +193,30 @@ pub async fn count_for_week(conn: &mut Conn, project_id: i64, week: ReportingWee
         .fetch_one(&mut *conn)
         .await
         .op("reports::count_for_week")
+}
+
+/// The project and week of the report last recorded from message
+/// `message` of `chat`, if one was.
+pub async fn from_message(
+    conn: &mut Conn,
+    chat: &ChatRef,
+    message: i64,
+) -> Result<Option<(i64, ReportingWeek)>> {
+    let row = sqlx::query(
+        "SELECT project_id, week FROM reports WHERE source_chat = $1 AND source_message = $2 \
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(chat.key())
+    .bind(message)
+    .fetch_optional(&mut *conn)
+    .await
+    .op("reports::from_message")?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let week: String = get(&row, "week")?;
+    let week = week
+        .parse()
+        .map_err(|e: crate::domain::time::BadWeek| StoreError::Corrupt(e.to_string()))?;
+    Ok(Some((get(&row, "project_id")?, week)))
 }

@@ -8,9 +8,11 @@
 mod auth;
 mod bot;
 mod cli;
+mod corrections;
 mod demo;
 mod fuzz;
 mod helpers;
+mod replies;
 mod rhythm;
 mod secrets;
 mod sim;

@@ -269,6 +269,14 @@ impl BotApiSim {
         })
     }
 
+    /// The author edits their message `message_id`: its text changes (with
+    /// `edit_date`) and an `edited_message` update carries the whole
+    /// message, as Telegram sends it.
+    pub fn push_edit(&self, chat_id: i64, from: i64, message_id: i64, text: &str) -> Pushed {
+        self.inner
+            .mutate(|w| w.push_edit(chat_id, from, message_id, text_body(text)))
+    }
+
     /// A message in a forum topic: `message_thread_id`, `is_topic_message`
     /// and, as in Telegram, `reply_to_message` = the topic's creation
     /// message. An unknown topic is created on the fly.

@@ -70,6 +70,7 @@ pub struct KeyMatch {
     /// separator after it. Short ones (`进度`, `问题`, `done`) begin
     /// ordinary sentences too.
     pub specific: bool,
+    pub english: bool,
 }
 
 /// Every key the text starts with, longest first.
@@ -87,6 +88,7 @@ pub fn keys_at(text: &str) -> Vec<KeyMatch> {
                 field: *field,
                 len,
                 specific,
+                english: key.is_ascii(),
             })
         })
         .collect();

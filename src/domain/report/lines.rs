@@ -84,8 +84,8 @@ fn is_separator(c: char) -> bool {
 }
 
 /// The field a text starts with, and its value, when the key is followed
-/// by a separator, or by a space or nothing where the key is specific
-/// enough or the value is a figure for a figure's field.
+/// by a separator; by a space after a Chinese key; or by nothing where the
+/// key is specific enough or the value is a figure for a figure's field.
 fn field_at(text: &str) -> Option<(Field, &str)> {
     keys_at(text).into_iter().find_map(|k| value_after(text, k))
 }
@@ -111,9 +111,12 @@ fn value_after(text: &str, k: KeyMatch) -> Option<(Field, &str)> {
         return Some((k.field, v.trim()));
     }
     if spaced.is_empty() {
-        return (rest.len() != spaced.len() || k.specific).then_some((k.field, ""));
+        return k.specific.then_some((k.field, ""));
     }
-    (k.specific || figure(spaced)).then_some((k.field, spaced.trim()))
+    // A space separates a Chinese key (`进度 45%`); after an English word it
+    // may be a sentence (`Done with the piling`), unless a figure follows.
+    let spaced_key = rest.len() != spaced.len() && !k.english;
+    (k.specific || spaced_key || figure(spaced)).then_some((k.field, spaced.trim()))
 }
 
 /// Several fields on one line, separated by `，` `,` `；` `;` `。`, when every

@@ -158,6 +158,39 @@ impl World {
         }
     }
 
+    pub fn push_edit(
+        &mut self,
+        chat_id: i64,
+        from: i64,
+        message_id: i64,
+        body: Map<String, Value>,
+    ) -> Pushed {
+        let now = self.now;
+        let stored = self
+            .chats
+            .get_mut(&chat_id)
+            .and_then(|c| c.messages.get_mut(&message_id));
+        let Some(stored) = stored else {
+            panic!("sim: no message {message_id} in chat {chat_id} to edit");
+        };
+        assert_eq!(
+            stored["from"]["id"].as_i64(),
+            Some(from),
+            "sim: only its author edits a message"
+        );
+        if let Some(o) = stored.as_object_mut() {
+            o.remove("entities");
+            o.extend(body);
+            o.insert("edit_date".into(), json!(now));
+        }
+        let edited = stored.clone();
+        let update_id = self.enqueue(json!({ "edited_message": edited }));
+        Pushed {
+            update_id,
+            message_id,
+        }
+    }
+
     pub fn push_callback(
         &mut self,
         chat_id: i64,
