@@ -13,5 +13,6 @@ pub mod faults;
 pub mod jobs;
 pub mod render;
 pub mod service;
+pub mod sheets;
 pub mod store;
 pub mod telemetry;

@@ -55,10 +55,13 @@ enum Command {
     Run,
     /// Create or upgrade the database schema.
     Migrate,
-    /// Import projects and pledged milestones from a CSV file (all or nothing).
+    /// Import projects and pledged milestones from a pledge sheet (all or nothing).
     Import {
-        /// UTF-8 CSV, with or without a byte-order mark.
+        /// CSV (UTF-8, UTF-16 or GBK), .xlsx, .xls or .ods, told apart by content.
         file: PathBuf,
+        /// The sheet of a workbook to read (default: the first with a header row).
+        #[arg(long, value_name = "NAME")]
+        sheet: Option<String>,
     },
     /// Print one project's state, or the portfolio's.
     Status {
@@ -382,7 +385,9 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             println!("database is up to date");
             Ok(())
         }
-        Command::Import { file } => import_file(&store, &settings, &file, at).await,
+        Command::Import { file, sheet } => {
+            import_file(&store, &settings, &file, sheet.as_deref(), at).await
+        }
         Command::Status { code } => status(&store, &settings, code, at).await,
         Command::Report { code, file, by } => {
             report(&store, &settings, &code, file.as_deref(), &by, at).await
@@ -413,11 +418,13 @@ async fn import_file(
     store: &Store,
     settings: &Settings,
     file: &std::path::Path,
+    sheet: Option<&str>,
     at: At,
 ) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let source = file.display().to_string();
-    match import::import_csv(store, &bytes, &source, at.now, settings.timezone).await {
+    let tz = settings.timezone;
+    match import::import_file(store, &bytes, &source, sheet, at.now, tz).await {
         Ok(summary) => {
             println!("{source}: {summary}");
             Ok(())

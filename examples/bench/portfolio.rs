@@ -122,6 +122,8 @@ pub fn snapshots(n: usize) -> Vec<ProjectSnapshot> {
                 stage: stage(&mut r),
                 investment: investment(&mut r),
                 liaison_name: format!("联络员{}", i % 61),
+                leader: String::new(),
+                annual_plan: None,
                 active: true,
             };
             let milestones = pledges(&mut r, today)

@@ -54,6 +54,8 @@ pub async fn new_project(tx: &mut Conn, here: &Here, args: &str, now: DateTime<U
         stage: Stage::Signed,
         investment: 0,
         liaison_name: String::new(),
+        leader: String::new(),
+        annual_plan: None,
         active: true,
     };
     let id = projects::insert(tx, &project, now).await?;

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 
-use super::time::{DateError, parse_date};
+use super::time::{DateError, parse_pledge_date};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
@@ -313,7 +313,7 @@ pub fn parse_pledge(text: &str) -> Result<Vec<PledgeLine>, PledgeError> {
                 limit: MAX_PLEDGE_LINES,
             });
         }
-        let date = parse_date(date).map_err(|source| PledgeError::Date {
+        let date = parse_pledge_date(date).map_err(|source| PledgeError::Date {
             line: n,
             text: line.to_string(),
             source,

@@ -62,11 +62,11 @@ impl FromStr for Stage {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s.trim().to_lowercase().as_str() {
-            "signed" | "签约" => Stage::Signed,
-            "landed" | "落地" => Stage::Landed,
-            "construction" | "under construction" | "在建" => Stage::Construction,
-            "production" | "in production" | "投产" => Stage::Production,
-            "registered" | "入库" => Stage::Registered,
+            "signed" | "签约" | "已签约" => Stage::Signed,
+            "landed" | "落地" | "已落地" | "前期" => Stage::Landed,
+            "construction" | "under construction" | "在建" | "已开工" => Stage::Construction,
+            "production" | "in production" | "投产" | "已投产" => Stage::Production,
+            "registered" | "入库" | "已入库" => Stage::Registered,
             _ => return Err(UnknownStage(s.trim().to_string())),
         })
     }
@@ -92,6 +92,10 @@ pub struct Project {
     /// Name of the zone's liaison as written in the import (people bound
     /// through the chat take precedence where known).
     pub liaison_name: String,
+    /// The leader answerable for it (责任领导), as the pledge sheet names them.
+    pub leader: String,
+    /// This year's planned investment in yuan (年度计划投资), where known.
+    pub annual_plan: Option<i64>,
     pub active: bool,
 }
 

@@ -108,6 +108,8 @@ pub(crate) mod tests {
                 stage: Stage::Construction,
                 investment: 0,
                 liaison_name: String::new(),
+                leader: String::new(),
+                annual_plan: None,
                 active: true,
             },
             liaison: None,

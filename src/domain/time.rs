@@ -58,6 +58,46 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, DateError> {
         .ok_or_else(|| DateError::NoSuchDay(trimmed.to_string()))
 }
 
+/// A date as a pledge sheet holds it: any form [`parse_date`] reads, a
+/// date-time at midnight (`2026-12-01 00:00:00`), eight digits
+/// (`20261201`), or a month (`2027年3月`, `2027-03`, `2027.3`), which is a
+/// pledge due by that month's last day.
+pub fn parse_pledge_date(input: &str) -> Result<NaiveDate, DateError> {
+    let trimmed = input.trim();
+    let folded = fold_width(trimmed);
+    let day_part = match folded.split_once(' ') {
+        Some((day, time)) if time.trim().chars().all(|c| c.is_ascii_digit() || c == ':') => day,
+        _ => folded.as_str(),
+    };
+    if day_part.len() == 8 && day_part.chars().all(|c| c.is_ascii_digit()) {
+        let (y, rest) = day_part.split_at(4);
+        let (m, d) = rest.split_at(2);
+        return parse_date(&format!("{y}-{m}-{d}")).map_err(|_| DateError::Invalid(trimmed.into()));
+    }
+    match parse_date(day_part) {
+        Ok(d) => Ok(d),
+        Err(DateError::Invalid(_)) => month_end(day_part).ok_or(DateError::Invalid(trimmed.into())),
+        Err(e) => Err(e),
+    }
+}
+
+/// The last day of a month written `2027年3月`, `2027-03` or `2027.3`.
+fn month_end(s: &str) -> Option<NaiveDate> {
+    let s = s.strip_suffix("份").unwrap_or(s);
+    let s = s.strip_suffix('月').unwrap_or(s);
+    let (y, m) = s.split_once(['年', '-', '/', '.'])?;
+    if y.len() != 4 || m.is_empty() || m.len() > 2 {
+        return None;
+    }
+    let (year, month): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)
+    }?;
+    (1..=12).contains(&month).then(|| next - Duration::days(1))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InstantError {
     #[error(

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::import::{ImportErrors, ImportProject, parse_csv};
+use crate::domain::import::{ImportErrors, ImportProject, parse_csv, parse_grid};
 use crate::domain::model::Project;
 use crate::domain::time::local_date;
+use crate::sheets::read_grid;
 use crate::store::{Op, Store, StoreError, milestones, projects};
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ pub struct ImportSummary {
     pub milestones_revised: usize,
     pub milestones_completed: usize,
     pub milestones_unchanged: usize,
+    /// How a CSV file's text was decoded, when it was not UTF-8.
+    pub encoding: Option<&'static str>,
 }
 
 impl std::fmt::Display for ImportSummary {
@@ -40,7 +43,11 @@ impl std::fmt::Display for ImportSummary {
             self.milestones_revised,
             self.milestones_completed,
             self.milestones_unchanged
-        )
+        )?;
+        match self.encoding {
+            Some(encoding) => write!(f, " (read as {encoding})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -54,10 +61,38 @@ pub async fn import_csv(
     tz: Tz,
 ) -> Result<ImportSummary, ImportError> {
     let plan = parse_csv(bytes, local_date(now, tz))?;
+    apply(store, &plan, source, now).await
+}
+
+/// Reads a pledge sheet of any format (`src/sheets`: CSV, xlsx, xls, ods,
+/// by content), the sheet named `sheet` or the first with a header, and
+/// applies it in one transaction.
+pub async fn import_file(
+    store: &Store,
+    bytes: &[u8],
+    source: &str,
+    sheet: Option<&str>,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<ImportSummary, ImportError> {
+    let grid = read_grid(bytes, sheet)?;
+    let plan = parse_grid(&grid, local_date(now, tz))?;
+    let mut summary = apply(store, &plan, source, now).await?;
+    summary.encoding = grid.encoding;
+    Ok(summary)
+}
+
+/// Applies a plan read from a sheet, all of it or (on any failure) none.
+async fn apply(
+    store: &Store,
+    plan: &[ImportProject],
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<ImportSummary, ImportError> {
     let mut tx = store.begin().await?;
     let mut summary = ImportSummary::default();
     let revision_source = format!("import {source}");
-    for row in &plan {
+    for row in plan {
         apply_project(&mut tx, row, &revision_source, now, &mut summary).await?;
     }
     tx.commit()
@@ -83,6 +118,8 @@ async fn apply_project(
         stage: row.stage,
         investment: row.investment,
         liaison_name: row.liaison.clone(),
+        leader: row.leader.clone(),
+        annual_plan: row.annual_plan,
         active,
     };
     let project_id = match projects::by_code(conn, &row.code).await? {

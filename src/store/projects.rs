@@ -12,7 +12,7 @@ use crate::domain::model::{Project, Stage};
 /// stay `&'static str`).
 macro_rules! columns {
     () => {
-        "id, code, name, owner_org, zone, industry_chain, stage, investment, liaison_name, active"
+        "id, code, name, owner_org, zone, industry_chain, stage, investment, liaison_name, leader, annual_plan, active"
     };
 }
 
@@ -30,6 +30,8 @@ fn project(row: &AnyRow) -> Result<Project> {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         investment: get(row, "investment")?,
         liaison_name: get(row, "liaison_name")?,
+        leader: get(row, "leader")?,
+        annual_plan: get(row, "annual_plan")?,
         active: get::<i64>(row, "active")? != 0,
     })
 }
@@ -75,8 +77,9 @@ pub async fn active(conn: &mut Conn) -> Result<Vec<Project>> {
 /// Inserts a project; `p.id` is ignored. Returns the new id.
 pub async fn insert(conn: &mut Conn, p: &Project, now: DateTime<Utc>) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO projects (code, name, owner_org, zone, industry_chain, stage, investment, liaison_name, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        "INSERT INTO projects (code, name, owner_org, zone, industry_chain, stage, investment, liaison_name, \
+         leader, annual_plan, active, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
     )
     .bind(&p.code)
     .bind(&p.name)
@@ -86,6 +89,8 @@ pub async fn insert(conn: &mut Conn, p: &Project, now: DateTime<Utc>) -> Result<
     .bind(p.stage.code())
     .bind(p.investment)
     .bind(&p.liaison_name)
+    .bind(&p.leader)
+    .bind(p.annual_plan)
     .bind(i64::from(p.active))
     .bind(ts(now))
     .fetch_one(&mut *conn)
@@ -98,7 +103,8 @@ pub async fn insert(conn: &mut Conn, p: &Project, now: DateTime<Utc>) -> Result<
 pub async fn update(conn: &mut Conn, p: &Project, now: DateTime<Utc>) -> Result<()> {
     sqlx::query(
         "UPDATE projects SET name = $1, owner_org = $2, zone = $3, industry_chain = $4, stage = $5, \
-         investment = $6, liaison_name = $7, active = $8, updated_at = $9 WHERE id = $10",
+         investment = $6, liaison_name = $7, active = $8, updated_at = $9, leader = $11, \
+         annual_plan = $12 WHERE id = $10",
     )
     .bind(&p.name)
     .bind(&p.owner_org)
@@ -110,6 +116,8 @@ pub async fn update(conn: &mut Conn, p: &Project, now: DateTime<Utc>) -> Result<
     .bind(i64::from(p.active))
     .bind(ts(now))
     .bind(p.id)
+    .bind(&p.leader)
+    .bind(p.annual_plan)
     .execute(&mut *conn)
     .await
 .op("projects::update")?;

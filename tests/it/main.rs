@@ -15,6 +15,7 @@ mod helpers;
 mod replies;
 mod rhythm;
 mod secrets;
+mod sheets;
 mod sim;
 mod soak;
 mod store;

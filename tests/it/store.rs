@@ -42,6 +42,8 @@ async fn migrations_are_idempotent_and_projects_round_trip() {
             stage: Stage::Landed,
             investment: 9_000_000_000_000,
             liaison_name: "张伟".into(),
+            leader: String::new(),
+            annual_plan: None,
             active: true,
         };
         p.id = projects::insert(&mut conn, &p, sh(2026, 11, 1, 9, 0))

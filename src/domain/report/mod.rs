@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use super::lang::fold_width;
 use super::model::{DoneMilestone, Milestone};
 use super::money::MoneyError;
-use super::time::{DateError, parse_date};
+use super::time::{DateError, parse_pledge_date};
 use lines::{LineRead, read_line};
 use values::ProgressError;
 
@@ -352,7 +352,7 @@ fn append(slot: &mut Option<String>, value: &str) {
 fn parse_done(line_no: usize, line: &str, item: &str) -> Result<DoneEntry, ReportError> {
     let (name, date) = match item.rsplit_once(char::is_whitespace) {
         Some((name, last)) if looks_like_date(last) => {
-            let date = parse_date(last)
+            let date = parse_pledge_date(last)
                 .map_err(|e| ReportError::at(line_no, line, ReportErrorKind::BadDate(e)))?;
             (name.trim(), Some(date))
         }

@@ -1,0 +1,7 @@
+//! Spreadsheets in and out: a pledge sheet's bytes (CSV, xlsx, xls, ods,
+//! told apart by their content) read into the domain's [`Grid`], and the
+//! workbook leadership asks for written out.
+
+mod read;
+
+pub use read::{SheetFormat, read_grid};
