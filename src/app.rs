@@ -76,7 +76,9 @@ async fn run_instance(
         }
     });
     let result = bot::serve(connected, settings, store.clone(), clock, shutdown, hooks).await;
-    let _ = scheduler.await;
+    if let Err(e) = scheduler.await {
+        tracing::error!(error = %e, "the scheduler task ended abnormally");
+    }
     store.close().await;
     result
 }

@@ -25,6 +25,7 @@ use duban::render::overview::{render_portfolio, render_project};
 use duban::render::report::{report_echo, report_error};
 use duban::render::text::t;
 use duban::service::{import, portfolio, reports};
+use duban::sheets::{ExportFormat, ExportScope};
 use duban::store::Store;
 
 #[derive(Parser, Debug)]
@@ -62,6 +63,13 @@ enum Command {
         /// The sheet of a workbook to read (default: the first with a header row).
         #[arg(long, value_name = "NAME")]
         sheet: Option<String>,
+    },
+    /// Write the portfolio out: FILE.xlsx the leadership workbook (projects,
+    /// milestones, the last 12 weeks' reports, problems), FILE.csv the pledges
+    /// in the import format (importing it again changes nothing).
+    Export {
+        /// Ends in .xlsx or .csv: the extension chooses the format.
+        file: PathBuf,
     },
     /// Print one project's state, or the portfolio's.
     Status {
@@ -232,7 +240,9 @@ fn run_bot(settings: Settings) -> ExitCode {
         tokio::spawn(async move {
             terminated().await;
             tracing::info!("stopping; finishing what is in hand");
-            let _ = stop.send(true);
+            if stop.send(true).is_err() {
+                tracing::debug!("the bot had stopped already");
+            }
         });
         match duban::app::run(settings, std::sync::Arc::new(SystemClock), shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -353,14 +363,22 @@ async fn terminated() {
                     _ = term.recv() => {}
                 }
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM cannot be caught; Ctrl-C only");
+                ctrl_c().await;
             }
         }
     }
     #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+    ctrl_c().await;
+}
+
+/// Waits for Ctrl-C; where it cannot be listened for, waits for good (the
+/// process is then stopped by its manager, as any other).
+async fn ctrl_c() {
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        tracing::warn!(error = %e, "Ctrl-C cannot be listened for");
+        std::future::pending::<()>().await;
     }
 }
 
@@ -388,6 +406,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         Command::Import { file, sheet } => {
             import_file(&store, &settings, &file, sheet.as_deref(), at).await
         }
+        Command::Export { file } => export_file(&store, &settings, &file, at).await,
         Command::Status { code } => status(&store, &settings, code, at).await,
         Command::Report { code, file, by } => {
             report(&store, &settings, &code, file.as_deref(), &by, at).await
@@ -434,6 +453,30 @@ async fn import_file(
         )))),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `duban export FILE`: the format by the file's extension, any other
+/// refused (exit 1) rather than guessed; the file is written only once
+/// whole, from bytes made in memory.
+async fn export_file(
+    store: &Store,
+    settings: &Settings,
+    file: &std::path::Path,
+    at: At,
+) -> anyhow::Result<()> {
+    let name = file.display().to_string();
+    let Some(format) = ExportFormat::of_path(file) else {
+        return Err(anyhow::Error::new(Refused(t(
+            at.lang,
+            "export.bad_extension",
+            &[("file", name)],
+        ))));
+    };
+    let export =
+        duban::sheets::export(store, settings, &ExportScope::All, at.now, at.lang, format).await?;
+    std::fs::write(file, &export.bytes).with_context(|| format!("writing {name}"))?;
+    println!("{}", export.summary(&name, at.lang));
+    Ok(())
 }
 
 /// `duban status [CODE]`: one project, or the portfolio a line a project.

@@ -2,12 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::bulletin::{MilestoneLine, compose};
+use crate::domain::bulletin::compose;
 use crate::domain::commands::Place;
-use crate::domain::lang::Lang;
-use crate::domain::status::MilestoneStatus;
 use crate::domain::time::ReportingWeek;
-use crate::render::overview::{render_portfolio, render_project};
+use crate::render::overview::{render_overdue, render_portfolio, render_project};
 use crate::render::text::t;
 use crate::service::portfolio;
 use crate::store::Conn;
@@ -47,44 +45,6 @@ pub async fn overdue(tx: &mut Conn, env: &Env<'_>, here: &Here, now: DateTime<Ut
     let week = ReportingWeek::of_instant(now, settings.timezone);
     let snaps = portfolio::snapshots_with(tx, settings, week).await?;
     let b = compose(week, now, settings.timezone, &snaps, settings.policy());
-    if b.overdue.is_empty() && b.at_risk.is_empty() {
-        return Ok(here.say(
-            "overdue.none",
-            &[("window", settings.warning_days.to_string())],
-        ));
-    }
-    let mut out = vec![t(
-        here.lang,
-        "overdue.title",
-        &[
-            ("overdue", b.overdue.len().to_string()),
-            ("at_risk", b.at_risk.len().to_string()),
-        ],
-    )];
-    out.extend(
-        b.overdue
-            .iter()
-            .chain(&b.at_risk)
-            .map(|l| overdue_line(l, here.lang)),
-    );
-    Ok(vec![here.reply(out.join("\n"))])
-}
-
-fn overdue_line(l: &MilestoneLine, lang: Lang) -> String {
-    let (key, days) = match l.status {
-        MilestoneStatus::Overdue { days } => ("overdue.line_overdue", days),
-        MilestoneStatus::AtRisk { days_left } => ("overdue.line_at_risk", days_left),
-        _ => ("overdue.line_at_risk", 0),
-    };
-    t(
-        lang,
-        key,
-        &[
-            ("code", l.project.code.clone()),
-            ("project", l.project.name.clone()),
-            ("milestone", l.milestone.clone()),
-            ("pledged", l.pledged.to_string()),
-            ("days", days.to_string()),
-        ],
-    )
+    let text = render_overdue(&b, settings.warning_days, here.lang);
+    Ok(vec![here.reply(text)])
 }

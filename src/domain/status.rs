@@ -23,6 +23,16 @@ pub enum MilestoneStatus {
 }
 
 impl MilestoneStatus {
+    /// The days a list of open milestones shows: overdue by, or left; 0
+    /// for the others.
+    pub fn open_days(self) -> i64 {
+        match self {
+            MilestoneStatus::Overdue { days } => days,
+            MilestoneStatus::AtRisk { days_left } => days_left,
+            _ => 0,
+        }
+    }
+
     /// Orders statuses from healthy to worst, so "monotone in time" is testable
     /// and lists can put the worst first.
     pub fn severity(self) -> (u8, i64) {

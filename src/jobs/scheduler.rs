@@ -107,7 +107,10 @@ pub async fn run(
             (a, b) => a.or(b),
         };
         let Some(wake) = wake else {
-            let _ = shutdown.wait_for(|s| *s).await;
+            // Nothing is ever due: wait for the stop (a dropped sender is one).
+            if shutdown.wait_for(|s| *s).await.is_err() {
+                tracing::debug!("shutdown signal dropped");
+            }
             return Ok(());
         };
         tokio::select! {

@@ -7,7 +7,6 @@ use chrono_tz::Tz;
 use crate::domain::bulletin::{Bulletin, MilestoneLine};
 use crate::domain::lang::Lang;
 use crate::domain::money::format_money_short;
-use crate::domain::status::MilestoneStatus;
 
 use super::text::{fmt_local, t, week_label};
 
@@ -147,11 +146,7 @@ fn milestones(
         out.push(none(lang));
     }
     for l in lines {
-        let days = match l.status {
-            MilestoneStatus::Overdue { days } => days,
-            MilestoneStatus::AtRisk { days_left } => days_left,
-            _ => 0,
-        };
+        let days = l.status.open_days();
         out.push(item(t(
             lang,
             key,

@@ -4,12 +4,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::bulletin::{Policy, ProjectSnapshot};
+use crate::domain::bulletin::{Bulletin, Policy, ProjectSnapshot};
 use crate::domain::lang::Lang;
 use crate::domain::model::Report;
 use crate::domain::money::format_money_exact;
 use crate::domain::overview::{Focus, focus};
-use crate::domain::status::milestone_status;
+use crate::domain::status::{MilestoneStatus, milestone_status};
 use crate::domain::time::local_date;
 
 use super::text::{fmt_local, status_label, t};
@@ -237,4 +237,41 @@ fn open_problems(
             )
         ));
     }
+}
+/// `/overdue`: the overdue and at-risk milestones of the bulletin's week,
+/// or that there are none within the warning window.
+pub fn render_overdue(b: &Bulletin, warning_days: i64, lang: Lang) -> String {
+    if b.overdue.is_empty() && b.at_risk.is_empty() {
+        return t(
+            lang,
+            "overdue.none",
+            &[("window", warning_days.to_string())],
+        );
+    }
+    let mut out = vec![t(
+        lang,
+        "overdue.title",
+        &[
+            ("overdue", b.overdue.len().to_string()),
+            ("at_risk", b.at_risk.len().to_string()),
+        ],
+    )];
+    for l in b.overdue.iter().chain(&b.at_risk) {
+        let key = match l.status {
+            MilestoneStatus::Overdue { .. } => "overdue.line_overdue",
+            _ => "overdue.line_at_risk",
+        };
+        out.push(t(
+            lang,
+            key,
+            &[
+                ("code", l.project.code.clone()),
+                ("project", l.project.name.clone()),
+                ("milestone", l.milestone.clone()),
+                ("pledged", l.pledged.to_string()),
+                ("days", l.status.open_days().to_string()),
+            ],
+        ));
+    }
+    out.join("\n")
 }

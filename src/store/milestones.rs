@@ -171,3 +171,19 @@ pub async fn revisions(conn: &mut Conn, milestone_id: i64) -> Result<Vec<PledgeR
         })
         .collect()
 }
+
+/// How many times each milestone's pledge was moved: its history rows less
+/// the first, which records the original pledge. Milestones never revised
+/// are absent.
+pub async fn revision_counts(conn: &mut Conn) -> Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT milestone_id, COUNT(*) AS n FROM pledge_revisions \
+         GROUP BY milestone_id HAVING COUNT(*) > 1",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .op("milestones::revision_counts")?;
+    rows.iter()
+        .map(|r| Ok((get(r, "milestone_id")?, get::<i64>(r, "n")? - 1)))
+        .collect()
+}

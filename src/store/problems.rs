@@ -167,3 +167,16 @@ pub async fn resolve(
     .op("problems::resolve")?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Every problem, open or resolved, of the active projects, oldest first.
+pub async fn of_active_projects(conn: &mut Conn) -> Result<Vec<Problem>> {
+    let rows = sqlx::query(
+        "SELECT pr.id, pr.project_id, pr.text, pr.raised_by, pr.raised_at, pr.level, \
+         pr.resolved_at, pr.resolution FROM problems pr JOIN projects p ON p.id = pr.project_id \
+         WHERE p.active = 1 ORDER BY pr.id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .op("problems::of_active_projects")?;
+    rows.iter().map(problem).collect()
+}

@@ -220,3 +220,61 @@ pub async fn from_message(
         .map_err(|e: crate::domain::time::BadWeek| StoreError::Corrupt(e.to_string()))?;
     Ok(Some((get(&row, "project_id")?, week)))
 }
+
+/// The reports in force for the weeks `from` to `to` (both included), a
+/// project's in week order: the export's recent history.
+pub async fn current_between(
+    conn: &mut Conn,
+    from: ReportingWeek,
+    to: ReportingWeek,
+) -> Result<Vec<Report>> {
+    // Week keys are zero-padded (`2026-W05`), so text order is week order.
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM reports WHERE current = 1 AND week >= $1 AND week <= $2 \
+         ORDER BY project_id, week"
+    ))
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .op("reports::current_between")?;
+    rows.iter().map(report).collect()
+}
+
+/// Each project's latest report in force of a week up to `until`, one
+/// query for the whole portfolio rather than [`latest`] per project.
+pub async fn latest_each(conn: &mut Conn, until: ReportingWeek) -> Result<Vec<Report>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM reports WHERE current = 1 AND week = \
+         (SELECT MAX(x.week) FROM reports x \
+          WHERE x.project_id = reports.project_id AND x.current = 1 AND x.week <= $1)"
+    ))
+    .bind(until.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .op("reports::latest_each")?;
+    rows.iter().map(report).collect()
+}
+
+/// Each project's cumulative investment as last reported (weeks up to
+/// `until`): the latest report in force that gave one, since a report may
+/// leave the figure out.
+pub async fn invested_totals(conn: &mut Conn, until: ReportingWeek) -> Result<Vec<(i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT project_id, invested_total FROM reports WHERE current = 1 \
+         AND invested_total IS NOT NULL AND week = \
+         (SELECT MAX(x.week) FROM reports x WHERE x.project_id = reports.project_id \
+          AND x.current = 1 AND x.invested_total IS NOT NULL AND x.week <= $1)",
+    )
+    .bind(until.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .op("reports::invested_totals")?;
+    rows.iter()
+        .map(|r| Ok((get(r, "project_id")?, get(r, "invested_total")?)))
+        .collect()
+}

@@ -10,6 +10,7 @@ mod bot;
 mod cli;
 mod corrections;
 mod demo;
+mod export;
 mod fuzz;
 mod helpers;
 mod replies;

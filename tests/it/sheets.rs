@@ -382,3 +382,44 @@ async fn importing_a_workbook_twice_changes_nothing_the_second_time() {
         store.close().await;
     }
 }
+
+#[test]
+fn the_binary_imports_a_workbook_by_content_and_names_the_sheet_asked_for() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    // A workbook named .csv: the content, not the name, decides.
+    let path = dir.path().join("军令状.csv");
+    std::fs::write(&path, wide_sheet()).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_duban"))
+            .args(args)
+            .current_dir(dir.path())
+            .env("DUBAN__DATABASE__URL", &db.url)
+            .env_remove("RUST_LOG")
+            .output()
+            .unwrap()
+    };
+    let file = path.display().to_string();
+    let out = run(&[
+        "--now",
+        "2026-11-27 10:00",
+        "import",
+        &file,
+        "--sheet",
+        "汇总",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("projects: 2 created"), "{stdout}");
+    let out = run(&["import", &file, "--sheet", "项目"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no sheet '项目' (the sheets are: 汇总)"),
+        "{stderr}"
+    );
+}
