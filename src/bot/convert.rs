@@ -2,7 +2,7 @@
 
 use teloxide::types::{ChatMemberKind, Message, Update, UpdateKind, User};
 
-use crate::chat::{ChatInfo, Event, IncomingMessage, ReplyTo, Sender};
+use crate::chat::{Attachment, ChatInfo, Event, IncomingMessage, ReplyTo, Sender};
 use crate::domain::ids::{ChatKind, ChatRef, PersonRef, Platform};
 
 /// A Telegram chat id as the core's typed ref.
@@ -95,7 +95,8 @@ fn migration(m: &Message) -> Option<Event> {
 
 /// A person's message: its text, or a picture's caption; a message with
 /// neither (a sticker, a bare photo) only when it answers the bot, which
-/// then says what it expects.
+/// then says what it expects, or when it is a file sent privately (a
+/// pledge sheet, fetched by `handle.rs` before the update is handled).
 fn message_event(m: &Message, bot_id: u64) -> Option<IncomingMessage> {
     let from = m.from.as_ref()?;
     if from.is_bot {
@@ -113,9 +114,15 @@ fn message_event(m: &Message, bot_id: u64) -> Option<IncomingMessage> {
             sender: r.from.as_ref().map(sender),
             text: r.text().unwrap_or_default().to_string(),
         });
+    let attachment = m.document().map(|d| Attachment {
+        file_name: d.file_name.clone().unwrap_or_default(),
+        size: u64::from(d.file.size),
+        bytes: None,
+    });
     let text = match m.text().or(m.caption()) {
         Some(t) => t.to_string(),
         None if reply_to.as_ref().is_some_and(|r| r.from_bot) && is_content(m) => String::new(),
+        None if attachment.is_some() && m.chat.is_private() => String::new(),
         None => return None,
     };
     Some(IncomingMessage {
@@ -128,7 +135,17 @@ fn message_event(m: &Message, bot_id: u64) -> Option<IncomingMessage> {
             .map(|t| i64::from(t.0.0)),
         text,
         reply_to,
+        attachment,
     })
+}
+
+/// The Telegram file id of the document an update carries, which the
+/// platform-free [`Attachment`] leaves out: only this adapter downloads.
+pub fn document_file_id(update: &Update) -> Option<teloxide::types::FileId> {
+    match &update.kind {
+        UpdateKind::Message(m) => m.document().map(|d| d.file.id.clone()),
+        _ => None,
+    }
 }
 
 /// Something a person sent (a sticker, a picture, a file), not a service

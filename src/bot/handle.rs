@@ -2,6 +2,8 @@
 //! "handled" mark commit together, its replies go out after and are
 //! confirmed, and replies a crash left unconfirmed are sent at the next start.
 
+use teloxide::net::Download;
+use teloxide::prelude::Requester;
 use teloxide::types::Update;
 use tracing::Instrument;
 
@@ -11,7 +13,7 @@ use crate::render::text::t;
 use crate::store::{Op, StoreError, inbox, replies};
 
 use super::Deps;
-use super::deliver::deliver;
+use super::deliver::{deliver, redact};
 use super::{convert, convert::chat_ref};
 
 pub(super) async fn process(deps: &Deps, update: Update) {
@@ -27,7 +29,10 @@ pub(super) async fn process(deps: &Deps, update: Update) {
     }
     async {
         deps.hooks.handling().await;
-        let event = convert::event(&update, deps.bot_id);
+        let mut event = convert::event(&update, deps.bot_id);
+        if let Some(Event::Message(m)) = &mut event {
+            fetch_attachment(deps, &update, m).await;
+        }
         match handle(deps, update_id, event.clone()).await {
             Ok(Some(replies)) => send_and_confirm(deps, update_id, &replies).await,
             Ok(None) => tracing::debug!("already handled"),
@@ -53,10 +58,16 @@ async fn handle(
     event: Option<Event>,
 ) -> Result<Option<Vec<Outgoing>>, StoreError> {
     let now = deps.clock.now();
-    let env = Env {
+    let mut env = Env {
         settings: &deps.settings,
         bot_username: &deps.username,
+        prepared: None,
     };
+    let prepared = match &event {
+        Some(ev) => chat::prepare(&deps.store, &env, ev, now).await?,
+        None => chat::Prepared::default(),
+    };
+    env.prepared = Some(&prepared);
     let mut tx = deps.store.begin().await?;
     if inbox::is_handled(&mut tx, update_id).await? {
         return Ok(None);
@@ -74,6 +85,44 @@ async fn handle(
     }
     tx.commit().await.op("inbox: commit a handled update")?;
     Ok(Some(replies))
+}
+
+/// Downloads a sheet sent privately (`getFile`, then the file URL) before
+/// the update's transaction opens, so no transaction waits on the network.
+/// A file over the limit is not fetched, and a failed fetch leaves the
+/// content out: the conversation says which to the sender.
+async fn fetch_attachment(deps: &Deps, update: &Update, m: &mut chat::IncomingMessage) {
+    let Some(file) = m.attachment.as_mut() else {
+        return;
+    };
+    let Some(file_id) = convert::document_file_id(update) else {
+        return;
+    };
+    if !chat::is_upload_kind(m.chat.kind) || file.size > chat::MAX_SHEET_BYTES {
+        return;
+    }
+    let fetched = async {
+        let info = deps.tg.bot.get_file(file_id).await?;
+        let mut bytes = Vec::with_capacity(info.size as usize);
+        deps.tg.bot.download_file(&info.path, &mut bytes).await?;
+        Ok::<_, FetchError>(bytes)
+    };
+    match fetched.await {
+        Ok(bytes) => file.bytes = Some(bytes),
+        Err(e) => {
+            let why = redact(&e.to_string(), &deps.token);
+            tracing::warn!(file = %file.file_name, why, "the sent file could not be fetched");
+        }
+    }
+}
+
+/// Either step of a file's fetch.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("getFile: {0}")]
+    Info(#[from] teloxide::RequestError),
+    #[error("download: {0}")]
+    Download(#[from] teloxide::DownloadError),
 }
 
 async fn apologise(deps: &Deps, m: chat::IncomingMessage) {

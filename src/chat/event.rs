@@ -36,6 +36,32 @@ pub struct IncomingMessage {
     /// without one (passed on only when it answers the bot).
     pub text: String,
     pub reply_to: Option<ReplyTo>,
+    /// A file sent with the message (a pledge sheet); its text is then the
+    /// caption, or empty.
+    pub attachment: Option<Attachment>,
+}
+
+/// A file a person sent, as the platform described it. The adapter fetches
+/// the content before the update's transaction opens, so no transaction
+/// waits on the network; `bytes` stays `None` when the file was too large
+/// to fetch or the fetch failed, and the conversation says which.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    /// In bytes, as the platform reports it before any download.
+    pub size: u64,
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// Name and sizes only: a logged event must not print a workbook.
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attachment")
+            .field("file_name", &self.file_name)
+            .field("size", &self.size)
+            .field("fetched", &self.bytes.as_ref().map(Vec::len))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,7 +2,8 @@
 //! reply or dialogue, and group life. Platform-free (ARCHITECTURE.md rule 8):
 //! events come in as plain values with typed ids, replies go out as
 //! [`Outgoing`] messages; all effects happen in the caller's transaction,
-//! which also marks the update handled (ARCHITECTURE.md rule 4).
+//! which also marks the update handled (ARCHITECTURE.md rule 4). The one
+//! thing made before it, `/export`'s workbook, only reads ([`prepare`]).
 //!
 //! One file per group of commands; this one only routes.
 
@@ -16,6 +17,7 @@ mod problems;
 mod report;
 mod settings;
 mod setup;
+mod sheets;
 mod views;
 
 use chrono::{DateTime, Utc};
@@ -27,12 +29,16 @@ use crate::domain::outgoing::Outgoing;
 use crate::store::{Conn, StoreError, dialogues, outbox};
 
 use context::{Here, InProject};
-pub use event::{ChatInfo, Event, IncomingMessage, ReplyTo, Sender};
+pub use event::{Attachment, ChatInfo, Event, IncomingMessage, ReplyTo, Sender};
+pub use sheets::{MAX_SHEET_BYTES, Prepared, is_upload, is_upload_kind, prepare};
 
 /// What the conversation needs beyond the store.
 pub struct Env<'a> {
     pub settings: &'a Settings,
     pub bot_username: &'a str,
+    /// What [`prepare`] made for this event before its transaction opened
+    /// (`/export`'s workbook); `None` when nothing was prepared.
+    pub prepared: Option<&'a Prepared>,
 }
 
 /// Every handler's answer: the replies to send once the transaction commits.
@@ -54,6 +60,10 @@ async fn on_message(tx: &mut Conn, env: &Env<'_>, msg: IncomingMessage, now: Dat
     if let Some(p) = &here.project {
         // The adapter's span declares the field; the project is known only here.
         tracing::Span::current().record("project", p.code.as_str());
+    }
+    // A file sent privately is a pledge sheet, whatever its caption says.
+    if is_upload(&here.msg) {
+        return sheets::upload(tx, env, &here, now).await;
     }
     if let Some(parsed) = parse_command(&here.msg.text, env.bot_username) {
         return match parsed {
@@ -120,6 +130,7 @@ async fn run_command(
         Command::Resolve => problems::resolve(tx, here, args, now).await,
         Command::Status => views::status(tx, env, here, now).await,
         Command::Overdue => views::overdue(tx, env, here, now).await,
+        Command::Export => sheets::export_command(tx, env, here).await,
         Command::Subscribe => settings::subscribe(tx, here).await,
         Command::Lang => settings::lang(tx, here, args).await,
         Command::Cancel => report::cancel(tx, here).await,

@@ -19,6 +19,7 @@ pub enum Command {
     Resolve,
     Status,
     Overdue,
+    Export,
     SetOwner,
     SetLiaison,
     Subscribe,
@@ -27,7 +28,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 16] = [
+    pub const ALL: [Command; 17] = [
         Command::Start,
         Command::Help,
         Command::NewProject,
@@ -39,6 +40,7 @@ impl Command {
         Command::Resolve,
         Command::Status,
         Command::Overdue,
+        Command::Export,
         Command::SetOwner,
         Command::SetLiaison,
         Command::Subscribe,
@@ -59,6 +61,7 @@ impl Command {
             Command::Resolve => "resolve",
             Command::Status => "status",
             Command::Overdue => "overdue",
+            Command::Export => "export",
             Command::SetOwner => "setowner",
             Command::SetLiaison => "setliaison",
             Command::Subscribe => "subscribe",
@@ -220,6 +223,15 @@ pub fn authorize(cmd: Command, roles: Roles, place: Place) -> Result<(), Refusal
                 Err(Refusal::LiaisonOnly)
             }
         }
+        // The workbook: a liaison's own projects (an admin's: all) in their
+        // private chat, where no one else reads it; all of them in a
+        // leadership chat, whose members read the bulletin anyway.
+        Export => match place {
+            Place::Leadership => Ok(()),
+            Place::Private if liaison_anywhere => Ok(()),
+            Place::Private => Err(Refusal::LiaisonOnly),
+            _ => Err(Refusal::NotHere),
+        },
         Subscribe => {
             if roles.admin {
                 Ok(())
@@ -370,6 +382,33 @@ mod tests {
         );
         assert_eq!(p("hello"), None);
         assert_eq!(p("/"), None);
+    }
+
+    #[test]
+    fn export_is_for_liaisons_privately_and_for_leadership_chats() {
+        let admin = Roles {
+            admin: true,
+            ..Default::default()
+        };
+        let other_liaison = Roles {
+            liaison_anywhere: true,
+            ..Default::default()
+        };
+        let stranger = Roles::default();
+        let cases = [
+            (other_liaison, Place::Private, Ok(())),
+            (stranger, Place::Private, Err(Refusal::LiaisonOnly)),
+            (stranger, Place::Leadership, Ok(())),
+            (admin, Place::ProjectGroup, Err(Refusal::NotHere)),
+            (admin, Place::Group, Err(Refusal::NotHere)),
+        ];
+        for (roles, place, expected) in cases {
+            assert_eq!(
+                authorize(Command::Export, roles, place),
+                expected,
+                "{place:?}"
+            );
+        }
     }
 
     #[test]

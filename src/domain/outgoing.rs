@@ -36,6 +36,30 @@ pub struct Outgoing {
     /// remembers which message it became, so a correction can edit it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub echo_of: Option<i64>,
+    /// A file to send with the text as its caption (`/export`'s workbook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<OutgoingDocument>,
+}
+
+/// A file as a message carries it: its name as the recipient sees it, and
+/// its content, which the stored JSON keeps as base64 (a third larger,
+/// where an array of numbers would be four times).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingDocument {
+    pub file_name: String,
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// Name and size only: a log line or a failed assertion must not print a
+/// workbook byte by byte.
+impl std::fmt::Debug for OutgoingDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutgoingDocument")
+            .field("file_name", &self.file_name)
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
 }
 
 impl Outgoing {
@@ -50,6 +74,7 @@ impl Outgoing {
             fallback: Vec::new(),
             edit: None,
             echo_of: None,
+            document: None,
         }
     }
 }
@@ -72,4 +97,45 @@ pub struct Mention {
     pub account: PersonRef,
     pub name: String,
     pub username: Option<String>,
+}
+
+/// The stored JSON keeps a document's bytes as standard base64 (RFC 4648).
+mod base64_bytes {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ids::Platform;
+
+    #[test]
+    fn a_document_survives_the_stored_json_and_older_rows_read_without_one() {
+        let out = Outgoing {
+            document: Some(OutgoingDocument {
+                file_name: "duban-2026-W48.xlsx".into(),
+                bytes: vec![0x50, 0x4B, 3, 4, 0, 255],
+            }),
+            ..Outgoing::to(ChatRef::new(Platform::Telegram, "1".to_string()), "x")
+        };
+        let json = serde_json::to_string(&out).unwrap();
+        assert!(json.contains(r#""bytes":"UEsDBAD/""#), "{json}");
+        assert_eq!(serde_json::from_str::<Outgoing>(&json).unwrap(), out);
+        let old = r#"{"chat":"1","text":"x"}"#;
+        let read: Outgoing = serde_json::from_str(old).unwrap();
+        assert_eq!(read.document, None);
+        let plain = serde_json::to_string(&read).unwrap();
+        assert!(!plain.contains("document"), "{plain}");
+    }
 }

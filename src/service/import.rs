@@ -1,4 +1,5 @@
-//! `duban import`: projects and pledges from CSV, all or nothing.
+//! Projects and pledges from a pledge sheet, all or nothing: `duban import`
+//! in its own transaction, a sheet sent in a chat in the update's.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -7,7 +8,7 @@ use crate::domain::import::{ImportErrors, ImportProject, parse_csv, parse_grid};
 use crate::domain::model::Project;
 use crate::domain::time::local_date;
 use crate::sheets::read_grid;
-use crate::store::{Op, Store, StoreError, milestones, projects};
+use crate::store::{Conn, Op, Store, StoreError, milestones, projects};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -61,7 +62,12 @@ pub async fn import_csv(
     tz: Tz,
 ) -> Result<ImportSummary, ImportError> {
     let plan = parse_csv(bytes, local_date(now, tz))?;
-    apply(store, &plan, source, now).await
+    let mut tx = store.begin().await?;
+    let summary = apply_in(&mut tx, &plan, source, now).await?;
+    tx.commit()
+        .await
+        .op("service::import::import_csv (commit)")?;
+    Ok(summary)
 }
 
 /// Reads a pledge sheet of any format (`src/sheets`: CSV, xlsx, xls, ods,
@@ -75,34 +81,52 @@ pub async fn import_file(
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Result<ImportSummary, ImportError> {
+    let mut tx = store.begin().await?;
+    let summary = import_file_in(&mut tx, bytes, source, sheet, now, tz).await?;
+    tx.commit()
+        .await
+        .op("service::import::import_file (commit)")?;
+    Ok(summary)
+}
+
+/// [`import_file`] in the caller's transaction: a sheet sent in a chat is
+/// imported with the update that carried it, so its effects and the
+/// update's "handled" mark commit together (ARCHITECTURE.md rule 4). On an
+/// error the caller must not commit; nothing is written before the whole
+/// sheet has been read without one.
+pub async fn import_file_in(
+    tx: &mut Conn,
+    bytes: &[u8],
+    source: &str,
+    sheet: Option<&str>,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<ImportSummary, ImportError> {
     let grid = read_grid(bytes, sheet)?;
     let plan = parse_grid(&grid, local_date(now, tz))?;
-    let mut summary = apply(store, &plan, source, now).await?;
+    let mut summary = apply_in(tx, &plan, source, now).await?;
     summary.encoding = grid.encoding;
     Ok(summary)
 }
 
-/// Applies a plan read from a sheet, all of it or (on any failure) none.
-async fn apply(
-    store: &Store,
+/// Applies a plan read from a sheet in the caller's transaction, which
+/// commits all of it or (on any failure) none.
+async fn apply_in(
+    tx: &mut Conn,
     plan: &[ImportProject],
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<ImportSummary, ImportError> {
-    let mut tx = store.begin().await?;
     let mut summary = ImportSummary::default();
     let revision_source = format!("import {source}");
     for row in plan {
-        apply_project(&mut tx, row, &revision_source, now, &mut summary).await?;
+        apply_project(tx, row, &revision_source, now, &mut summary).await?;
     }
-    tx.commit()
-        .await
-        .op("service::import::import_csv (commit)")?;
     Ok(summary)
 }
 
 async fn apply_project(
-    conn: &mut crate::store::Conn,
+    conn: &mut Conn,
     row: &ImportProject,
     source: &str,
     now: DateTime<Utc>,

@@ -4,7 +4,7 @@
 //! transaction that is rolled back, so cells cannot influence each other.
 
 use chrono::{DateTime, Utc};
-use duban::chat::{ChatInfo, Env, Event, IncomingMessage, ReplyTo, Sender, handle};
+use duban::chat::{Attachment, ChatInfo, Env, Event, IncomingMessage, ReplyTo, Sender, handle};
 use duban::domain::commands::Command;
 use duban::domain::ids::ChatKind;
 use duban::domain::lang::Lang;
@@ -77,12 +77,18 @@ command     | admin | liaison of this project | liaison of another project | own
 /resolve    | YYYY  | YYYY | ---- | ---- | ---- | ---- | ----
 /status     | YYYY  | YYYY | YYYY | --YY | --YY | --YY | --YY
 /overdue    | YYYY  | YYYY | YYYY | ---Y | ---Y | ---Y | ---Y
+/export     | Y--Y  | Y--Y | Y--Y | ---Y | ---Y | ---Y | ---Y
 /setowner   | --Y-  | --Y- | ---- | ---- | ---- | ---- | ----
 /setliaison | --Y-  | --Y- | ---- | ---- | ---- | ---- | ----
 /subscribe  | YYYY  | ---- | ---- | ---- | ---- | ---- | ----
 /lang       | YYYY  | Y-Y- | Y--- | Y--- | Y--- | Y--- | Y---
 /cancel     | YYYY  | YYYY | YYYY | YYYY | YYYY | YYYY | YYYY
+sheet file  | Y...  | Y... | Y... | -... | -... | -... | -...
 ";
+
+/// A pledge sheet sent as a file: imported in a private chat, and left
+/// alone (`.`: no answer at all) in a group, where files are the group's.
+const SHEET: &[u8] = "code,name,owner,zone,industry,stage,investment,milestone,pledged\nS1,导入项目,业主,园区,产业,在建,1000万,竣工,2027-06-30\n".as_bytes();
 
 fn args(cmd: Command) -> &'static str {
     match cmd {
@@ -134,6 +140,7 @@ fn user(who: Who) -> i64 {
 
 fn message(place: Where, from: i64, text: String, now_id: i64) -> Event {
     Event::Message(IncomingMessage {
+        attachment: None,
         chat: chat(place, from),
         from: sender(from),
         message_id: now_id,
@@ -270,6 +277,7 @@ async fn observed(db: &TestDb) -> String {
     let env = Env {
         settings: &settings,
         bot_username: "duban_bot",
+        prepared: None,
     };
     let now = sh(2026, 11, 24, 10, 0);
     let mut conn = store.pool().acquire().await.unwrap();
@@ -298,8 +306,43 @@ async fn observed(db: &TestDb) -> String {
         out.push_str(row.trim_end_matches(" |"));
         out.push('\n');
     }
+    out.push_str(&sheet_row(&store, &env, now, &refused).await);
     store.close().await;
     out
+}
+
+/// The `sheet file` row: a file sent by each person in each chat.
+async fn sheet_row(
+    store: &duban::store::Store,
+    env: &Env<'_>,
+    now: DateTime<Utc>,
+    refused: &[String],
+) -> String {
+    let mut row = String::from("sheet file  |");
+    for (i, (who, _)) in WHO.iter().enumerate() {
+        let mut cell = String::new();
+        for (place, _) in WHERE {
+            let Event::Message(mut m) = message(place, user(*who), String::new(), 900) else {
+                unreachable!()
+            };
+            m.reply_to = None;
+            m.attachment = Some(Attachment {
+                file_name: "承诺表.csv".into(),
+                size: SHEET.len() as u64,
+                bytes: Some(SHEET.to_vec()),
+            });
+            let mut tx = store.begin().await.unwrap();
+            let replies = handle(&mut tx, env, Event::Message(m), now).await.unwrap();
+            tx.rollback().await.unwrap();
+            cell.push(match replies.first() {
+                None => '.',
+                Some(r) if refused.contains(&r.text) => '-',
+                Some(_) => 'Y',
+            });
+        }
+        row.push_str(&format!(" {cell}{}", if i == 0 { "  |" } else { " |" }));
+    }
+    format!("{}\n", row.trim_end_matches(" |"))
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@
 
 mod auth;
 mod bot;
+mod chat_sheets;
 mod cli;
 mod corrections;
 mod demo;

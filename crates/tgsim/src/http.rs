@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use super::error::ApiError;
+use super::files;
 use super::methods::{self, Upload};
 use super::validate;
 use super::{ChatKind, Fault, Inner, limits};
@@ -74,6 +75,9 @@ fn split_path(path: &str) -> Option<(&str, &str)> {
 
 async fn handle(State(inner): State<Arc<Inner>>, req: Request) -> Response {
     let path = req.uri().path().to_owned();
+    if let Some(rest) = path.trim_start_matches('/').strip_prefix("file/bot") {
+        return inner.with(|w| files::download(w, &inner.token, rest));
+    }
     let Some((token, given)) = split_path(&path) else {
         return respond(&Err(ApiError::not_found()));
     };
@@ -182,6 +186,7 @@ async fn decode(req: Request) -> Result<(Map<String, Value>, Vec<Upload>), ApiEr
                     field: name,
                     file_name,
                     size: data.len(),
+                    bytes: data.to_vec(),
                 }),
                 None => {
                     raw.insert(

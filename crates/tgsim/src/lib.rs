@@ -11,6 +11,7 @@
 //! Telegram's sending limits when asked to enforce them.
 
 mod error;
+mod files;
 mod html;
 mod http;
 mod json;
@@ -65,6 +66,9 @@ pub struct Sent {
     pub reply_markup: Option<Value>,
     /// For documents and photos: the uploaded file's name, if it had one.
     pub file_name: Option<String>,
+    /// For documents and photos: the file's id, whose content
+    /// [`Simulator::file_content`] gives.
+    pub file_id: Option<String>,
 }
 
 /// What a push produced.
@@ -249,6 +253,22 @@ impl BotApiSim {
             .mutate(|w| w.push_message(chat_id, from, None, None, text_body(text)))
     }
 
+    /// A file sent as a document (a pledge sheet), with an optional
+    /// caption; the bot fetches it with `getFile` and the file URL.
+    pub fn push_document(
+        &self,
+        chat_id: i64,
+        from: i64,
+        file_name: &str,
+        bytes: &[u8],
+        caption: &str,
+    ) -> Pushed {
+        self.inner.mutate(|w| {
+            let body = files::document_body(w, file_name, bytes, caption);
+            w.push_message(chat_id, from, None, None, body)
+        })
+    }
+
     /// A reply; `reply_to_message` is the stored message (the bot's or a
     /// user's), without its own reply, as Telegram nests it.
     pub fn push_reply(
@@ -324,6 +344,13 @@ impl BotApiSim {
     }
 
     // ---- what the bot did -----------------------------------------------
+
+    /// The content of a file the simulator holds (one a user sent, or one
+    /// the bot uploaded), by its `file_id`.
+    pub fn file_content(&self, file_id: &str) -> Option<Vec<u8>> {
+        self.inner
+            .with(|w| w.files.get(file_id).and_then(|f| f.bytes.clone()))
+    }
 
     pub fn sent(&self) -> Vec<Sent> {
         self.inner.with(|w| w.sent.clone())

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
+use super::files;
 use super::html::Entity;
 use super::validate::{self, MAX_CAPTION, MAX_TEXT, Rendered};
 use super::world::World;
@@ -16,6 +17,7 @@ pub(crate) struct Upload {
     pub field: String,
     pub file_name: String,
     pub size: usize,
+    pub bytes: Vec<u8>,
 }
 
 type Params = Map<String, Value>;
@@ -71,6 +73,7 @@ pub(crate) fn call(
         "editMessageReplyMarkup" => edit_reply_markup(world, p),
         "sendDocument" => send_file(world, p, uploads, "sendDocument", "document"),
         "sendPhoto" => send_file(world, p, uploads, "sendPhoto", "photo"),
+        "getFile" => files::get_file(world, p),
         "deleteMessage" => delete_message(world, p),
         "answerCallbackQuery" => answer_callback(world, p),
         "setMyCommands" => set_my_commands(world, p),
@@ -180,6 +183,7 @@ fn send_message(world: &mut World, p: &Params) -> Result<Value, ApiError> {
         reply_to: out.reply_to,
         reply_markup: out.markup,
         file_name: None,
+        file_id: None,
     });
     Ok(message)
 }
@@ -267,6 +271,7 @@ fn edit_message_text(world: &mut World, p: &Params) -> Result<Value, ApiError> {
         reply_to: None,
         reply_markup: markup,
         file_name: None,
+        file_id: None,
     });
     Ok(edited)
 }
@@ -316,7 +321,7 @@ fn send_file(
 ) -> Result<Value, ApiError> {
     let out = outgoing(world, p)?;
     let given = string(p, field).ok_or_else(|| validate::empty_field(field))?;
-    let (file_name, size) = if let Some(part) = given.strip_prefix("attach://") {
+    let (file_name, size, bytes) = if let Some(part) = given.strip_prefix("attach://") {
         let upload = uploads
             .iter()
             .find(|u| u.field == part)
@@ -327,16 +332,17 @@ fn send_file(
         (
             (!upload.file_name.is_empty()).then(|| upload.file_name.clone()),
             upload.size,
+            Some(upload.bytes.clone()),
         )
     } else if let Some(known) = world.files.get(given) {
-        (known.file_name.clone(), known.size)
+        (known.file_name.clone(), known.size, known.bytes.clone())
     } else if given.starts_with("http://") || given.starts_with("https://") {
         let name = given
             .rsplit('/')
             .next()
             .filter(|n| !n.is_empty())
             .map(str::to_owned);
-        (name, 0)
+        (name, 0, None)
     } else {
         return Err(ApiError::bad_request(
             "wrong file identifier/HTTP URL specified",
@@ -345,7 +351,7 @@ fn send_file(
     let caption = string(p, "caption").unwrap_or("");
     let parse_mode = validate::check_parse_mode(string(p, "parse_mode"))?;
     let rendered = validate::render(caption, parse_mode.as_deref(), MAX_CAPTION, true)?;
-    let (file_id, unique_id) = world.store_file(file_name.clone(), size);
+    let (file_id, unique_id) = world.store_file(file_name.clone(), size, bytes);
     let mut body = Map::new();
     if field == "document" {
         let mut doc = json!({ "file_id": file_id, "file_unique_id": unique_id, "file_size": size });
@@ -387,6 +393,7 @@ fn send_file(
         reply_to: out.reply_to,
         reply_markup: out.markup,
         file_name,
+        file_id: Some(file_id),
     });
     Ok(message)
 }

@@ -85,6 +85,11 @@ pub(crate) struct PendingFault {
 pub(crate) struct StoredFile {
     pub file_name: Option<String>,
     pub size: usize,
+    /// The content, when the simulator has it: what a user sent and what
+    /// the bot uploaded (a file sent by URL has none).
+    pub bytes: Option<Vec<u8>>,
+    /// Where `getFile` says the content is: `documents/file_N.ext`.
+    pub path: String,
 }
 
 pub(crate) struct World {
@@ -361,13 +366,29 @@ impl World {
         self.sent.push(sent);
     }
 
-    pub fn store_file(&mut self, file_name: Option<String>, size: usize) -> (String, String) {
+    pub fn store_file(
+        &mut self,
+        file_name: Option<String>,
+        size: usize,
+        bytes: Option<Vec<u8>>,
+    ) -> (String, String) {
         let n = self.next_file;
         self.next_file += 1;
         let id = format!("BQACAgIAAxkBAAI{n:08}");
         let unique = format!("AgAD{n:08}");
-        self.files
-            .insert(id.clone(), StoredFile { file_name, size });
+        let ext = file_name
+            .as_deref()
+            .and_then(|f| f.rsplit_once('.'))
+            .map(|(_, e)| format!(".{e}"))
+            .unwrap_or_default();
+        let path = format!("documents/file_{n}{ext}");
+        let file = StoredFile {
+            file_name,
+            size,
+            bytes,
+            path,
+        };
+        self.files.insert(id.clone(), file);
         (id, unique)
     }
 
