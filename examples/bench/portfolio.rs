@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use duban::domain::bulletin::ProjectSnapshot;
 use duban::domain::model::{Milestone, Problem, ProblemLevel, Project, Report, Stage};
-use duban::domain::time::ReportingWeek;
+use duban::domain::time::{Precision, ReportingWeek};
 
 pub const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
@@ -138,6 +138,8 @@ pub fn snapshots(n: usize) -> Vec<ProjectSnapshot> {
                     pledged,
                     actual,
                     position: pos as i64,
+                    original_precision: Precision::Day,
+                    pledged_precision: Precision::Day,
                 })
                 .collect();
             let report = r.chance(75).then(|| Report {

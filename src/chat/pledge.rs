@@ -7,7 +7,7 @@ use crate::domain::commands::{PledgeError, PledgeLine, parse_pledge};
 use crate::domain::model::Milestone;
 use crate::domain::outgoing::Outgoing;
 use crate::domain::report::find_milestone;
-use crate::render::text::{date_error, t};
+use crate::render::text::{date_error, due, t};
 use crate::store::{Conn, Result, milestones};
 
 use super::Out;
@@ -41,7 +41,7 @@ pub async fn pledge(tx: &mut Conn, p: InProject<'_>, args: &str, now: DateTime<U
                 milestones::insert(tx, &new, &source, now).await?;
                 said(here, "pledge.line_new", line)
             }
-            Some(m) if m.pledged == line.date => said(here, "pledge.line_same", line),
+            Some(m) if m.pledge() == line.date => said(here, "pledge.line_same", line),
             Some(m) => revise(tx, here, m, line, &source, now).await?,
         };
         out.push(text);
@@ -53,7 +53,10 @@ fn said(here: &Here, key: &str, line: &PledgeLine) -> String {
     t(
         here.lang,
         key,
-        &[("name", line.name.clone()), ("date", line.date.to_string())],
+        &[
+            ("name", line.name.clone()),
+            ("date", due(line.date, here.lang)),
+        ],
     )
 }
 
@@ -78,9 +81,9 @@ async fn revise(
         key,
         &[
             ("name", m.name.clone()),
-            ("date", line.date.to_string()),
-            ("previous", m.pledged.to_string()),
-            ("original", m.pledged_original.to_string()),
+            ("date", due(line.date, here.lang)),
+            ("previous", due(m.pledge(), here.lang)),
+            ("original", due(m.original_pledge(), here.lang)),
         ],
     ))
 }

@@ -8,7 +8,7 @@ use super::model::{Milestone, Problem, Project, Report, Stage};
 use super::money::YI;
 use super::ranking::{Performance, bottom, performance};
 use super::status::{MilestoneStatus, milestone_status};
-use super::time::{ReportingWeek, local_date};
+use super::time::{Due, ReportingWeek, local_date};
 
 /// Everything the bulletin needs to know about one active project.
 #[derive(Debug, Clone)]
@@ -40,11 +40,13 @@ pub struct ProjectRef {
 pub struct MilestoneLine {
     pub project: ProjectRef,
     pub milestone: String,
-    pub pledged: NaiveDate,
-    /// The first pledged date, where the pledge has slipped since.
-    pub original: Option<NaiveDate>,
+    pub pledged: Due,
+    /// The first pledge, where the pledge has slipped since.
+    pub original: Option<Due>,
     pub status: MilestoneStatus,
     pub liaison: Option<String>,
+    /// The project's 责任领导, when the pledge sheet names one.
+    pub leader: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -188,10 +190,11 @@ fn add_milestones(
         let line = || MilestoneLine {
             project: pref.clone(),
             milestone: m.name.clone(),
-            pledged: m.pledged,
-            original: m.slipped().then_some(m.pledged_original),
+            pledged: m.pledge(),
+            original: m.slipped().then(|| m.original_pledge()),
             status,
             liaison: snap.liaison.clone(),
+            leader: Some(snap.project.leader.clone()).filter(|l| !l.is_empty()),
         };
         match status {
             MilestoneStatus::Overdue { .. } => b.overdue.push(line()),

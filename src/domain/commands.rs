@@ -2,9 +2,7 @@
 //! One table decides both refusals and what `/help` lists, so the two can
 //! never disagree.
 
-use chrono::NaiveDate;
-
-use super::time::{DateError, parse_pledge_date};
+use super::time::{DateError, Due, parse_pledge_date};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Command {
@@ -264,7 +262,7 @@ pub fn available(roles: Roles, place: Place) -> Vec<Command> {
 pub struct PledgeLine {
     pub line: usize,
     pub name: String,
-    pub date: NaiveDate,
+    pub date: Due,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::ids::{ChatKind, ChatRef, PersonRef};
 use super::lang::Lang;
 use super::report::ParsedReport;
-use super::time::ReportingWeek;
+use super::time::{Due, Precision, ReportingWeek};
 
 /// Where a project stands in its life; ordered as projects move through it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -110,11 +110,31 @@ pub struct Milestone {
     pub pledged: NaiveDate,
     pub actual: Option<NaiveDate>,
     pub position: i64,
+    /// How exactly each pledge was made (a month is due by its last day,
+    /// which the date holds).
+    pub original_precision: Precision,
+    pub pledged_precision: Precision,
 }
 
 impl Milestone {
     pub fn slipped(&self) -> bool {
         self.pledged != self.pledged_original
+    }
+
+    /// The pledge in force, as it was made.
+    pub fn pledge(&self) -> Due {
+        Due {
+            date: self.pledged,
+            precision: self.pledged_precision,
+        }
+    }
+
+    /// The first pledge, as it was made.
+    pub fn original_pledge(&self) -> Due {
+        Due {
+            date: self.pledged_original,
+            precision: self.original_precision,
+        }
     }
 }
 
@@ -122,6 +142,7 @@ impl Milestone {
 pub struct PledgeRevision {
     pub milestone_id: i64,
     pub pledged: NaiveDate,
+    pub precision: Precision,
     pub recorded_at: DateTime<Utc>,
     pub source: String,
 }

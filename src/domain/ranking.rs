@@ -84,6 +84,8 @@ mod tests {
                 pledged: *due,
                 actual: *actual,
                 position: i as i64,
+                original_precision: Default::default(),
+                pledged_precision: Default::default(),
             })
             .collect()
     }

@@ -9,7 +9,7 @@ use super::bulletin::{Policy, ProjectSnapshot};
 use super::lang::Lang;
 use super::model::Milestone;
 use super::status::{MilestoneStatus, milestone_status};
-use super::time::local_date;
+use super::time::{Due, local_date};
 
 /// The circumstances of one run: when, where, in what language, and
 /// whether it comes late (the bot was down at the scheduled time).
@@ -45,7 +45,7 @@ pub struct LiaisonItem {
     pub name: String,
     pub missing_report: bool,
     /// (milestone, pledged date, status) overdue or at risk.
-    pub milestones: Vec<(String, NaiveDate, MilestoneStatus)>,
+    pub milestones: Vec<(String, Due, MilestoneStatus)>,
     /// (id, text, days open) past the escalation limit.
     pub escalated: Vec<(i64, String, i64)>,
 }
@@ -76,7 +76,7 @@ pub fn liaison_item(snap: &ProjectSnapshot, c: RunCtx, expect_report: bool) -> O
                     MilestoneStatus::Overdue { .. } | MilestoneStatus::AtRisk { .. }
                 )
             })
-            .map(|(m, s)| (m.name.clone(), m.pledged, s))
+            .map(|(m, s)| (m.name.clone(), m.pledge(), s))
             .collect(),
         escalated: snap
             .problems
@@ -122,6 +122,8 @@ pub(crate) mod tests {
                     pledged: d(11, 20),
                     actual: None,
                     position: 0,
+                    original_precision: Default::default(),
+                    pledged_precision: Default::default(),
                 },
                 Milestone {
                     id: 2,
@@ -131,6 +133,8 @@ pub(crate) mod tests {
                     pledged: d(12, 30),
                     actual: None,
                     position: 1,
+                    original_precision: Default::default(),
+                    pledged_precision: Default::default(),
                 },
             ],
             report: None,

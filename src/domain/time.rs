@@ -58,11 +58,75 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, DateError> {
         .ok_or_else(|| DateError::NoSuchDay(trimmed.to_string()))
 }
 
+/// How exactly a pledge was made: to the day, or to a month ("计划3月份入库").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Precision {
+    #[default]
+    Day,
+    Month,
+}
+
+impl Precision {
+    /// As the store keeps it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Day => "day",
+            Precision::Month => "month",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Precision> {
+        match s {
+            "day" => Some(Precision::Day),
+            "month" => Some(Precision::Month),
+            _ => None,
+        }
+    }
+}
+
+/// A pledged date as it was made. A pledge to a month is due by that
+/// month's last day, which `date` holds, so every rule that compares dates
+/// needs nothing else; `precision` only says how to show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Due {
+    pub date: NaiveDate,
+    pub precision: Precision,
+}
+
+impl Due {
+    pub fn day(date: NaiveDate) -> Due {
+        Due {
+            date,
+            precision: Precision::Day,
+        }
+    }
+
+    pub fn month(year: i32, month: u32) -> Option<Due> {
+        let date = month_last_day(year, month)?;
+        Some(Due {
+            date,
+            precision: Precision::Month,
+        })
+    }
+}
+
+/// `2026-11-20`, or `2027-03` for a pledge to a month: the import format's
+/// text, which [`parse_pledge_date`] reads back to the same value (the
+/// chat shows a month in its language: `src/render/text.rs`).
+impl fmt::Display for Due {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.precision {
+            Precision::Day => write!(f, "{}", self.date),
+            Precision::Month => write!(f, "{}", self.date.format("%Y-%m")),
+        }
+    }
+}
+
 /// A date as a pledge sheet holds it: any form [`parse_date`] reads, a
 /// date-time at midnight (`2026-12-01 00:00:00`), eight digits
 /// (`20261201`), or a month (`2027年3月`, `2027-03`, `2027.3`), which is a
 /// pledge due by that month's last day.
-pub fn parse_pledge_date(input: &str) -> Result<NaiveDate, DateError> {
+pub fn parse_pledge_date(input: &str) -> Result<Due, DateError> {
     let trimmed = input.trim();
     let folded = fold_width(trimmed);
     let day_part = match folded.split_once(' ') {
@@ -72,30 +136,38 @@ pub fn parse_pledge_date(input: &str) -> Result<NaiveDate, DateError> {
     if day_part.len() == 8 && day_part.chars().all(|c| c.is_ascii_digit()) {
         let (y, rest) = day_part.split_at(4);
         let (m, d) = rest.split_at(2);
-        return parse_date(&format!("{y}-{m}-{d}")).map_err(|_| DateError::Invalid(trimmed.into()));
+        return parse_date(&format!("{y}-{m}-{d}"))
+            .map(Due::day)
+            .map_err(|_| DateError::Invalid(trimmed.into()));
     }
     match parse_date(day_part) {
-        Ok(d) => Ok(d),
-        Err(DateError::Invalid(_)) => month_end(day_part).ok_or(DateError::Invalid(trimmed.into())),
+        Ok(d) => Ok(Due::day(d)),
+        Err(DateError::Invalid(_)) => month(day_part).ok_or(DateError::Invalid(trimmed.into())),
         Err(e) => Err(e),
     }
 }
 
-/// The last day of a month written `2027年3月`, `2027-03` or `2027.3`.
-fn month_end(s: &str) -> Option<NaiveDate> {
+/// A month written `2027年3月`, `2027-03` or `2027.3`.
+fn month(s: &str) -> Option<Due> {
     let s = s.strip_suffix("份").unwrap_or(s);
     let s = s.strip_suffix('月').unwrap_or(s);
     let (y, m) = s.split_once(['年', '-', '/', '.'])?;
     if y.len() != 4 || m.is_empty() || m.len() > 2 {
         return None;
     }
-    let (year, month): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    Due::month(y.parse().ok()?, m.parse().ok()?)
+}
+
+fn month_last_day(year: i32, month: u32) -> Option<NaiveDate> {
+    if !(1..=12).contains(&month) {
+        return None;
+    }
     let next = if month == 12 {
         NaiveDate::from_ymd_opt(year + 1, 1, 1)
     } else {
         NaiveDate::from_ymd_opt(year, month + 1, 1)
     }?;
-    (1..=12).contains(&month).then(|| next - Duration::days(1))
+    Some(next - Duration::days(1))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

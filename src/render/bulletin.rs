@@ -1,14 +1,14 @@
 //! The weekly bulletin (周动态) as text, one function a part; its figures
 //! are composed in `domain::bulletin`.
 
-use chrono::NaiveDate;
+use crate::domain::time::Due;
 use chrono_tz::Tz;
 
 use crate::domain::bulletin::{Bulletin, MilestoneLine};
 use crate::domain::lang::Lang;
 use crate::domain::money::format_money_short;
 
-use super::text::{fmt_local, t, week_label};
+use super::text::{due, fmt_local, t, week_label};
 
 /// The bulletin as text: parts in a fixed order, one item a line, so a
 /// splitter may cut it at line boundaries.
@@ -63,9 +63,16 @@ fn liaison(l: &Option<String>, lang: Lang) -> String {
         .unwrap_or_else(|| t(lang, "bulletin.liaison_unknown", &[]))
 }
 
-fn slip(o: &Option<NaiveDate>, lang: Lang) -> String {
+fn slip(o: &Option<Due>, lang: Lang) -> String {
     match o {
-        Some(d) => t(lang, "bulletin.slip", &[("original", d.to_string())]),
+        Some(d) => t(lang, "bulletin.slip", &[("original", due(*d, lang))]),
+        None => String::new(),
+    }
+}
+
+fn leader(l: &Option<String>, lang: Lang) -> String {
+    match l {
+        Some(name) => t(lang, "bulletin.leader", &[("name", name.clone())]),
         None => String::new(),
     }
 }
@@ -154,10 +161,11 @@ fn milestones(
                 ("code", l.project.code.clone()),
                 ("project", l.project.name.clone()),
                 ("milestone", l.milestone.clone()),
-                ("pledged", l.pledged.to_string()),
+                ("pledged", due(l.pledged, lang)),
                 ("slip", slip(&l.original, lang)),
                 ("days", days.to_string()),
                 ("liaison", liaison(&l.liaison, lang)),
+                ("leader", leader(&l.leader, lang)),
             ],
         )));
     }

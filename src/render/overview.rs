@@ -12,7 +12,7 @@ use crate::domain::overview::{Focus, focus};
 use crate::domain::status::{MilestoneStatus, milestone_status};
 use crate::domain::time::local_date;
 
-use super::text::{fmt_local, status_label, t};
+use super::text::{due, fmt_local, status_label, t};
 
 /// One line a project: the milestone that most needs attention, this week's
 /// report, and open problems. `snap.report` is this week's report.
@@ -53,7 +53,7 @@ fn portfolio_line(s: &ProjectSnapshot, today: NaiveDate, policy: Policy, lang: L
             "status.next_milestone",
             &[
                 ("milestone", m.name.clone()),
-                ("date", m.pledged.to_string()),
+                ("date", due(m.pledge(), lang)),
                 ("status", status_label(st, lang)),
             ],
         ),
@@ -158,7 +158,7 @@ fn project_milestones(
             t(
                 lang,
                 "bulletin.slip",
-                &[("original", m.pledged_original.to_string())],
+                &[("original", due(m.original_pledge(), lang))],
             )
         } else {
             String::new()
@@ -173,7 +173,7 @@ fn project_milestones(
                 "status.milestone_line",
                 &[
                     ("name", m.name.clone()),
-                    ("pledged", m.pledged.to_string()),
+                    ("pledged", due(m.pledge(), lang)),
                     ("slip", slip),
                     ("actual", actual),
                     ("status", status_label(st, lang)),
@@ -268,7 +268,7 @@ pub fn render_overdue(b: &Bulletin, warning_days: i64, lang: Lang) -> String {
                 ("code", l.project.code.clone()),
                 ("project", l.project.name.clone()),
                 ("milestone", l.milestone.clone()),
-                ("pledged", l.pledged.to_string()),
+                ("pledged", due(l.pledged, lang)),
                 ("days", l.status.open_days().to_string()),
             ],
         ));

@@ -12,7 +12,7 @@ use crate::domain::time::{ReportingWeek, local_date};
 
 use super::bulletin::render;
 use super::html::escape_html;
-use super::text::{fmt_local, status_label, t, week_label};
+use super::text::{due, fmt_local, status_label, t, week_label};
 
 /// How many upcoming milestones a prompt lists.
 const PROMPT_MILESTONES: usize = 3;
@@ -76,7 +76,7 @@ pub fn prompt_text(
             out.push(escape_html(&format!(
                 "· {} {} · {}",
                 m.name,
-                m.pledged,
+                due(m.pledge(), lang),
                 status_label(*s, lang)
             )));
         }
@@ -144,7 +144,8 @@ fn item_lines(item: &LiaisonItem, lang: Lang) -> Vec<String> {
     }
     for (name, pledged, status) in &item.milestones {
         out.push(escape_html(&format!(
-            "· {name} {pledged} · {}",
+            "· {name} {} · {}",
+            due(*pledged, lang),
             status_label(*status, lang)
         )));
     }

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use crate::domain::lang::Lang;
 use crate::domain::money::MoneyError;
 use crate::domain::status::MilestoneStatus;
-use crate::domain::time::{DateError, ReportingWeek};
+use crate::domain::time::{DateError, Due, Precision, ReportingWeek};
 
 /// Looks `key` up in the catalogue of `lang` and fills its `%{name}`
 /// placeholders. Values are inserted once, never re-read as placeholders.
@@ -65,6 +65,22 @@ pub fn money_error(e: &MoneyError, lang: Lang) -> String {
         MoneyError::Empty | MoneyError::Negative => String::new(),
     };
     t(lang, e.key(), &[("value", value)])
+}
+
+/// A pledged date as it was made: `2026-11-20`, or a month (`2027年3月`).
+pub fn due(d: Due, lang: Lang) -> String {
+    match d.precision {
+        Precision::Day => d.date.to_string(),
+        Precision::Month => {
+            use chrono::Datelike;
+            let args = [
+                ("year", d.date.year().to_string()),
+                ("month", d.date.month().to_string()),
+                ("mm", format!("{:02}", d.date.month())),
+            ];
+            t(lang, "date.month", &args)
+        }
+    }
 }
 
 pub fn date_error(e: &DateError, lang: Lang) -> String {

@@ -184,7 +184,7 @@ async fn apply_project(
             }
             Some(e) => {
                 let mut changed = false;
-                if e.pledged != m.pledged {
+                if e.pledge() != m.pledged {
                     summary.milestones_revised += 1;
                     changed = true;
                     milestones::revise(conn, e.id, m.pledged, source, now).await?;

@@ -325,7 +325,7 @@ fn csv_row(p: &Project, m: Option<&Milestone>, lang: Lang) -> Vec<String> {
             Column::Milestone => m.map(|m| m.name.clone()).unwrap_or_default(),
             // The pledge in force: the importer records a revision when the
             // date differs from it, so the original would move it back.
-            Column::Pledged => date(m.map(|m| m.pledged)),
+            Column::Pledged => m.map(|m| m.pledge().to_string()).unwrap_or_default(),
             Column::Actual => date(m.and_then(|m| m.actual)),
             Column::Zone => p.zone.clone(),
             Column::Industry => p.industry_chain.clone(),

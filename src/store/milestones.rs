@@ -4,14 +4,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 
-use super::{Conn, Op, Result, date, from_ts, get, opt_date, ts};
+use super::{Conn, Op, Result, StoreError, date, from_ts, get, opt_date, ts};
 use crate::domain::model::{Milestone, PledgeRevision};
+use crate::domain::time::{Due, Precision};
 
 /// Column list shared by every SELECT of this table (a macro, so queries
 /// stay `&'static str`).
 macro_rules! columns {
     () => {
-        "id, project_id, name, pledged_original, pledged, actual, position"
+        "id, project_id, name, pledged_original, pledged, actual, position, original_precision, pledged_precision"
     };
 }
 
@@ -24,7 +25,13 @@ fn milestone(row: &AnyRow) -> Result<Milestone> {
         pledged: date(&get::<String>(row, "pledged")?)?,
         actual: opt_date(get(row, "actual")?)?,
         position: get(row, "position")?,
+        original_precision: precision(&get::<String>(row, "original_precision")?)?,
+        pledged_precision: precision(&get::<String>(row, "pledged_precision")?)?,
     })
+}
+
+fn precision(s: &str) -> Result<Precision> {
+    Precision::parse(s).ok_or_else(|| StoreError::Corrupt(format!("pledge precision '{s}'")))
 }
 
 pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Milestone>> {
@@ -43,7 +50,8 @@ pub async fn of_project(conn: &mut Conn, project_id: i64) -> Result<Vec<Mileston
 /// Milestones of every active project, in pledge order.
 pub async fn of_active_projects(conn: &mut Conn) -> Result<Vec<Milestone>> {
     let rows = sqlx::query(
-        "SELECT m.id, m.project_id, m.name, m.pledged_original, m.pledged, m.actual, m.position \
+        "SELECT m.id, m.project_id, m.name, m.pledged_original, m.pledged, m.actual, m.position, \
+         m.original_precision, m.pledged_precision \
          FROM milestones m JOIN projects p ON p.id = m.project_id \
          WHERE p.active = 1 ORDER BY m.project_id, m.position, m.id",
     )
@@ -57,7 +65,7 @@ pub async fn of_active_projects(conn: &mut Conn) -> Result<Vec<Milestone>> {
 pub struct NewMilestone<'a> {
     pub project_id: i64,
     pub name: &'a str,
-    pub pledged: NaiveDate,
+    pub pledged: Due,
     pub actual: Option<NaiveDate>,
     pub position: i64,
 }
@@ -70,15 +78,17 @@ pub async fn insert(
     now: DateTime<Utc>,
 ) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO milestones (project_id, name, pledged_original, pledged, actual, position, created_at, updated_at) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6, $6) RETURNING id",
+        "INSERT INTO milestones (project_id, name, pledged_original, pledged, actual, position, created_at, updated_at, \
+         original_precision, pledged_precision) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $6, $7, $7) RETURNING id",
     )
     .bind(m.project_id)
     .bind(m.name)
-    .bind(m.pledged.to_string())
+    .bind(m.pledged.date.to_string())
     .bind(m.actual.map(|d| d.to_string()))
     .bind(m.position)
     .bind(ts(now))
+    .bind(m.pledged.precision.as_str())
     .fetch_one(&mut *conn)
     .await
 .op("milestones::insert")?;
@@ -90,37 +100,42 @@ pub async fn insert(
 pub async fn revise(
     conn: &mut Conn,
     milestone_id: i64,
-    pledged: NaiveDate,
+    pledged: Due,
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    sqlx::query("UPDATE milestones SET pledged = $1, updated_at = $2 WHERE id = $3")
-        .bind(pledged.to_string())
-        .bind(ts(now))
-        .bind(milestone_id)
-        .execute(&mut *conn)
-        .await
-        .op("milestones::revise")?;
+    sqlx::query(
+        "UPDATE milestones SET pledged = $1, pledged_precision = $2, updated_at = $3 WHERE id = $4",
+    )
+    .bind(pledged.date.to_string())
+    .bind(pledged.precision.as_str())
+    .bind(ts(now))
+    .bind(milestone_id)
+    .execute(&mut *conn)
+    .await
+    .op("milestones::revise")?;
     add_revision(conn, milestone_id, pledged, source, now).await
 }
 
 async fn add_revision(
     conn: &mut Conn,
     milestone_id: i64,
-    pledged: NaiveDate,
+    pledged: Due,
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO pledge_revisions (milestone_id, pledged, recorded_at, source) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO pledge_revisions (milestone_id, pledged, recorded_at, source, pledged_precision) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(milestone_id)
-    .bind(pledged.to_string())
+    .bind(pledged.date.to_string())
     .bind(ts(now))
     .bind(source)
+    .bind(pledged.precision.as_str())
     .execute(&mut *conn)
     .await
-.op("milestones::add_revision")?;
+    .op("milestones::add_revision")?;
     Ok(())
 }
 
@@ -153,7 +168,7 @@ pub async fn set_position(conn: &mut Conn, milestone_id: i64, position: i64) -> 
 /// Every date the milestone has been pledged for, oldest first.
 pub async fn revisions(conn: &mut Conn, milestone_id: i64) -> Result<Vec<PledgeRevision>> {
     let rows = sqlx::query(
-        "SELECT milestone_id, pledged, recorded_at, source FROM pledge_revisions \
+        "SELECT milestone_id, pledged, recorded_at, source, pledged_precision FROM pledge_revisions \
          WHERE milestone_id = $1 ORDER BY id",
     )
     .bind(milestone_id)
@@ -165,6 +180,7 @@ pub async fn revisions(conn: &mut Conn, milestone_id: i64) -> Result<Vec<PledgeR
             Ok(PledgeRevision {
                 milestone_id: get(r, "milestone_id")?,
                 pledged: date(&get::<String>(r, "pledged")?)?,
+                precision: precision(&get::<String>(r, "pledged_precision")?)?,
                 recorded_at: from_ts(get(r, "recorded_at")?)?,
                 source: get(r, "source")?,
             })

@@ -149,3 +149,29 @@ async fn export_answers_with_the_askers_workbook_as_a_document() {
         bot.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_pledge_to_a_month_is_shown_as_the_month_in_the_chat() {
+    for db in TestDb::all().await {
+        let sim = world().await;
+        let bot = Running::start(&db, &sim).await;
+        setup_project(&sim).await;
+        let r = ask(&sim, GROUP, ADMIN, "/pledge\n入库 2027年3月").await;
+        assert!(r.text.contains("入库 2027年3月"), "{}", r.text);
+        let r = ask(&sim, GROUP, ADMIN, "/pledge\n入库 2027-04").await;
+        assert!(r.text.contains("2027年4月"), "{}", r.text);
+        assert!(
+            r.text.contains("2027年3月"),
+            "the revision names the month it replaces: {}",
+            r.text
+        );
+        let r = ask(&sim, GROUP, ADMIN, "/status").await;
+        assert!(
+            r.text.contains("入库 · 承诺 2027年4月（原承诺 2027年3月）"),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("2027-04-30"), "{}", r.text);
+        bot.stop().await;
+    }
+}

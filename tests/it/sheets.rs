@@ -6,9 +6,11 @@
 
 use chrono::NaiveDate;
 use duban::domain::import::parse_grid;
+use duban::domain::lang::Lang;
 use duban::domain::model::Stage;
+use duban::domain::time::{Due, Precision};
 use duban::service::import::{ImportError, import_file};
-use duban::sheets::read_grid;
+use duban::sheets::{ExportScope, long_csv, read_grid};
 use duban::store::{milestones, projects};
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
@@ -153,7 +155,7 @@ fn a_long_sheet_with_a_title_merged_cells_and_a_unit_in_the_header_reads_whole()
     assert_eq!(p1.investment, 500_000_000, "50000 in a 万元 column is 5亿");
     let names: Vec<&str> = p1.milestones.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, ["开工", "竣工", "投产"]);
-    assert_eq!(p1.milestones[0].pledged, d(2026, 3, 1));
+    assert_eq!(p1.milestones[0].pledged, Due::day(d(2026, 3, 1)));
     assert_eq!(p1.milestones[0].actual, Some(d(2026, 2, 26)));
     assert_eq!(
         p1.milestones[2].line, 6,
@@ -164,9 +166,10 @@ fn a_long_sheet_with_a_title_merged_cells_and_a_unit_in_the_header_reads_whole()
     assert_eq!(p2.investment, 30_000_000);
     assert_eq!(
         p2.milestones[0].pledged,
-        d(2026, 10, 31),
-        "a month pledge is due by its last day"
+        Due::month(2026, 10).unwrap(),
+        "a month pledge is due by its last day and kept as a month"
     );
+    assert_eq!(p2.milestones[0].pledged.date, d(2026, 10, 31));
 }
 
 #[test]
@@ -178,23 +181,24 @@ fn a_wide_sheet_gives_each_project_its_milestones_from_the_columns() {
     assert_eq!(w1.stage, Stage::Construction);
     assert_eq!(w1.leader, "李副区长");
     assert_eq!(w1.annual_plan, Some(80_000_000));
-    let got: Vec<(&str, NaiveDate, Option<NaiveDate>)> = w1
+    let got: Vec<(&str, Due, Option<NaiveDate>)> = w1
         .milestones
         .iter()
         .map(|m| (m.name.as_str(), m.pledged, m.actual))
         .collect();
+    let month = |y, m| Due::month(y, m).unwrap();
     assert_eq!(
         got,
         [
-            ("开工", d(2026, 5, 1), Some(d(2026, 5, 6))),
-            ("竣工", d(2027, 12, 31), None),
-            ("入库", d(2027, 3, 31), None),
+            ("开工", Due::day(d(2026, 5, 1)), Some(d(2026, 5, 6))),
+            ("竣工", Due::day(d(2027, 12, 31)), None),
+            ("入库", month(2027, 3), None),
         ]
     );
     assert_eq!(ps[1].stage, Stage::Landed);
     assert_eq!(
         ps[1].milestones[0].pledged,
-        d(2027, 1, 15),
+        Due::day(d(2027, 1, 15)),
         "20270115 typed as a number"
     );
 }
@@ -371,14 +375,68 @@ async fn importing_a_workbook_twice_changes_nothing_the_second_time() {
             (w1.leader.as_str(), w1.annual_plan),
             ("李副区长", Some(80_000_000))
         );
-        assert_eq!(
-            milestones::of_project(&mut conn, w1.id)
-                .await
-                .unwrap()
-                .len(),
-            3
-        );
+        let ms = milestones::of_project(&mut conn, w1.id).await.unwrap();
+        assert_eq!(ms.len(), 3);
         drop(conn);
+        store.close().await;
+    }
+}
+
+/// "计划3月份入库": kept as a month in the store, shown as the month in the
+/// chat and the bulletin (tests/it/chat_sheets.rs), written back as the
+/// month by the export, which re-imports without a change.
+#[tokio::test]
+async fn a_pledge_to_a_month_keeps_its_precision_through_store_and_export() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        let settings = db.settings();
+        let tz = chrono_tz::Asia::Shanghai;
+        let now = sh(2026, 11, 27, 10, 0);
+        import_file(&store, &wide_sheet(), "w.xlsx", None, now, tz)
+            .await
+            .unwrap();
+        let mut conn = store.conn().await.unwrap();
+        let w1 = projects::by_code(&mut conn, "W1").await.unwrap().unwrap();
+        let ms = milestones::of_project(&mut conn, w1.id).await.unwrap();
+        let entry = ms.iter().find(|m| m.name == "入库").unwrap();
+        assert_eq!(entry.pledge(), Due::month(2027, 3).unwrap());
+        assert_eq!(entry.original_pledge().precision, Precision::Month);
+        let start = ms.iter().find(|m| m.name == "开工").unwrap();
+        assert_eq!(start.pledge().precision, Precision::Day);
+        let history = milestones::revisions(&mut conn, entry.id).await.unwrap();
+        assert_eq!(history[0].precision, Precision::Month);
+        drop(conn);
+
+        let csv = long_csv(&store, &settings, &ExportScope::All, now, Lang::ZhCn)
+            .await
+            .unwrap();
+        let text = String::from_utf8(csv.clone()).unwrap();
+        assert!(text.contains(",入库,2027-03,"), "{text}");
+        assert!(text.contains(",开工,2026-05-01,"), "{text}");
+        let before = portfolio_rows(&dump(&store).await);
+        let again = import_file(&store, &csv, "back.csv", None, now, tz)
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.milestones_revised, again.projects_updated),
+            (0, 0),
+            "{again}"
+        );
+        assert_eq!(portfolio_rows(&dump(&store).await), before);
+
+        // Past W1's 入库 pledge: the bulletin's overdue line shows the
+        // month and the project's 责任领导.
+        let late = sh(2027, 4, 9, 16, 0);
+        let b = duban::service::portfolio::bulletin(&store, &settings, late)
+            .await
+            .unwrap();
+        let text = duban::render::bulletin::render(&b, Lang::ZhCn, tz);
+        let line = text
+            .lines()
+            .find(|l| l.contains("W1") && l.contains("入库"))
+            .unwrap_or_else(|| panic!("no overdue line for W1 in:\n{text}"));
+        assert!(line.contains("承诺 2027年3月"), "{line}");
+        assert!(line.ends_with("· 责任领导 李副区长"), "{line}");
         store.close().await;
     }
 }

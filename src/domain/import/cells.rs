@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate};
 
 use super::super::money::{WAN, YI, parse_money};
-use super::super::time::parse_pledge_date;
+use super::super::time::{Due, parse_pledge_date};
 use super::grid::{Cell, number_text};
 
 /// An amount in yuan. A plain number is in the column's `unit` (a number
@@ -31,16 +31,16 @@ fn excel_epoch() -> NaiveDate {
 
 /// A date: a date cell, a serial number as Excel stores dates, `20261201`
 /// typed as a number, or text in any of the forms of a pledge.
-pub fn date(cell: &Cell) -> Result<NaiveDate, String> {
+pub fn date(cell: &Cell) -> Result<Due, String> {
     match cell {
-        Cell::Date(d) => Ok(*d),
-        Cell::DateTime(t) => Ok(t.date()),
+        Cell::Date(d) => Ok(Due::day(*d)),
+        Cell::DateTime(t) => Ok(Due::day(t.date())),
         Cell::Number(n) if n.fract() == 0.0 && (19_000_101.0..=99_991_231.0).contains(n) => {
             parse_pledge_date(&number_text(*n)).map_err(|e| e.to_string())
         }
         // Serial numbers of 1950 to 2150: a plain number outside is no date.
         Cell::Number(n) if (18_264.0..=91_311.0).contains(n) => {
-            Ok(excel_epoch() + Duration::days(n.floor() as i64))
+            Ok(Due::day(excel_epoch() + Duration::days(n.floor() as i64)))
         }
         Cell::Number(n) => Err(format!("'{}' is not a date", number_text(*n))),
         other => parse_pledge_date(&other.text()).map_err(|e| e.to_string()),
@@ -67,17 +67,30 @@ mod tests {
 
     #[test]
     fn dates_come_as_cells_serials_numbers_or_text() {
-        assert_eq!(date(&Cell::Date(d(2026, 12, 1))), Ok(d(2026, 12, 1)));
-        assert_eq!(date(&Cell::Number(46357.0)), Ok(d(2026, 12, 1)));
-        assert_eq!(date(&Cell::Number(20_261_201.0)), Ok(d(2026, 12, 1)));
+        assert_eq!(
+            date(&Cell::Date(d(2026, 12, 1))),
+            Ok(Due::day(d(2026, 12, 1)))
+        );
+        assert_eq!(date(&Cell::Number(46357.0)), Ok(Due::day(d(2026, 12, 1))));
+        assert_eq!(
+            date(&Cell::Number(20_261_201.0)),
+            Ok(Due::day(d(2026, 12, 1)))
+        );
         assert_eq!(
             date(&Cell::Text("2026-12-01 00:00:00".into())),
-            Ok(d(2026, 12, 1))
+            Ok(Due::day(d(2026, 12, 1)))
         );
-        assert_eq!(date(&Cell::Text("20261201".into())), Ok(d(2026, 12, 1)));
-        assert_eq!(date(&Cell::Text("2027年3月".into())), Ok(d(2027, 3, 31)));
-        assert_eq!(date(&Cell::Text("2027-02".into())), Ok(d(2027, 2, 28)));
-        assert_eq!(date(&Cell::Text("2027.3".into())), Ok(d(2027, 3, 31)));
+        assert_eq!(
+            date(&Cell::Text("20261201".into())),
+            Ok(Due::day(d(2026, 12, 1)))
+        );
+        let month = |y, m| Ok::<Due, String>(Due::month(y, m).unwrap());
+        assert_eq!(date(&Cell::Text("2027年3月".into())), month(2027, 3));
+        assert_eq!(date(&Cell::Text("2027-02".into())), month(2027, 2));
+        assert_eq!(date(&Cell::Text("2027.3".into())), month(2027, 3));
+        assert_eq!(Due::month(2027, 2).unwrap().date, d(2027, 2, 28));
+        assert_eq!(Due::month(2027, 12).unwrap().date, d(2027, 12, 31));
+        assert_eq!(Due::month(2027, 13), None);
         assert!(date(&Cell::Number(5.0)).is_err());
         assert!(date(&Cell::Text("明年".into())).is_err());
     }

@@ -16,6 +16,7 @@ mod text;
 use chrono::NaiveDate;
 
 use super::model::Stage;
+use super::time::Due;
 
 pub use columns::{Column, DateKind, HeaderCell};
 pub use grid::{Cell, Grid, number_text};
@@ -25,7 +26,7 @@ pub use text::csv_grid;
 pub struct ImportMilestone {
     pub line: u64,
     pub name: String,
-    pub pledged: NaiveDate,
+    pub pledged: Due,
     pub actual: Option<NaiveDate>,
 }
 

@@ -247,8 +247,9 @@ impl<'h> Reader<'h> {
         let actual = if actual.is_empty() {
             None
         } else {
-            let a =
-                cells::date(actual).map_err(|e| format!("{}: {e}", label(actual_at, "actual")))?;
+            let a = cells::date(actual)
+                .map_err(|e| format!("{}: {e}", label(actual_at, "actual")))?
+                .date;
             if a > self.today {
                 return Err(format!("actual date {a} is after today ({})", self.today));
             }

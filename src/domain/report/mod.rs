@@ -8,12 +8,12 @@ mod keys;
 mod lines;
 mod values;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use super::lang::fold_width;
 use super::model::{DoneMilestone, Milestone};
 use super::money::MoneyError;
-use super::time::{DateError, parse_pledge_date};
+use super::time::{DateError, Due, Precision, parse_pledge_date};
 use lines::{LineRead, read_line};
 use values::ProgressError;
 
@@ -96,7 +96,7 @@ impl Field {
 pub struct DoneEntry {
     pub line: usize,
     pub name: String,
-    pub date: Option<NaiveDate>,
+    pub date: Option<Due>,
 }
 
 /// What a report says, read but not yet checked against the project.
@@ -348,6 +348,16 @@ fn append(slot: &mut Option<String>, value: &str) {
     }
 }
 
+/// The day a completion counts from: the day written, or for a month
+/// (`开工 2026年11月`) its last day, or today while that month lasts.
+fn done_on(d: Due, today: NaiveDate) -> NaiveDate {
+    let month_started = d.date.with_day(1).is_some_and(|first| first <= today);
+    match d.precision {
+        Precision::Month if d.date > today && month_started => today,
+        _ => d.date,
+    }
+}
+
 /// `开工 2026-11-18`: a name, then optionally a date as the last word.
 fn parse_done(line_no: usize, line: &str, item: &str) -> Result<DoneEntry, ReportError> {
     let (name, date) = match item.rsplit_once(char::is_whitespace) {
@@ -418,7 +428,7 @@ pub fn resolve_done(
                     known: milestones.iter().map(|m| m.name.clone()).collect(),
                 })
             })?;
-            let date = entry.date.unwrap_or(today);
+            let date = entry.date.map_or(today, |d| done_on(d, today));
             if date > today {
                 return Err(err(ReportErrorKind::FutureDate { today }));
             }

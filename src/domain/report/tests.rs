@@ -19,7 +19,7 @@ fn reads_the_spec_example() {
         vec![DoneEntry {
             line: 4,
             name: "开工".into(),
-            date: Some(d(2026, 11, 18))
+            date: Some(Due::day(d(2026, 11, 18)))
         }]
     );
     assert_eq!(r.this_week.as_deref(), Some("桩基施工完成80%"));
@@ -46,7 +46,7 @@ fn undated_completion_defaults_to_today_and_names_may_have_spaces() {
     let r = parse_report("done: Phase 2 roof; 竣工 2026/11/20").unwrap();
     assert_eq!(r.done[0].name, "Phase 2 roof");
     assert_eq!(r.done[0].date, None);
-    assert_eq!(r.done[1].date, Some(d(2026, 11, 20)));
+    assert_eq!(r.done[1].date, Some(Due::day(d(2026, 11, 20))));
 }
 
 #[test]
@@ -108,6 +108,8 @@ fn resolves_completions_against_the_pledge() {
         pledged: d(2026, 11, 1),
         actual: None,
         position: 0,
+        original_precision: Default::default(),
+        pledged_precision: Default::default(),
     }];
     let today = d(2026, 11, 25);
     let ok = resolve_done(&parse_report("完成节点: 开工").unwrap(), &ms, today).unwrap();
@@ -136,6 +138,19 @@ fn resolves_completions_against_the_pledge() {
     )
     .unwrap_err();
     assert_eq!(e.kind, ReportErrorKind::FutureDate { today });
+
+    // Done "in November" while November lasts counts from today; an
+    // earlier month from its last day; a later month is still the future.
+    let done = |text: &str| resolve_done(&parse_report(text).unwrap(), &ms, today);
+    assert_eq!(done("完成节点: 开工 2026年11月").unwrap()[0].1.date, today);
+    assert_eq!(
+        done("完成节点: 开工 2026年10月").unwrap()[0].1.date,
+        d(2026, 10, 31)
+    );
+    assert_eq!(
+        done("完成节点: 开工 2026年12月").unwrap_err().kind,
+        ReportErrorKind::FutureDate { today }
+    );
 }
 
 proptest! {

@@ -6,6 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 
 use crate::domain::money::WAN;
+use crate::domain::time::{Due, Precision};
 
 /// What one cell holds.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,9 @@ pub enum Value {
     Empty,
     Text(String),
     Date(NaiveDate),
+    /// A pledge to a month: a date cell holding its last day, by which the
+    /// pledge is due, shown as the month.
+    Month(NaiveDate),
     /// A local date and time (the configured zone's).
     Time(NaiveDateTime),
     /// Whole yuan, written in 万元 as the amount headers say.
@@ -37,6 +41,14 @@ impl Value {
         d.map_or(Value::Empty, Value::Date)
     }
 
+    /// A pledge, at the precision it was made.
+    pub fn due(d: Due) -> Value {
+        match d.precision {
+            Precision::Day => Value::Date(d.date),
+            Precision::Month => Value::Month(d.date),
+        }
+    }
+
     pub fn int(n: Option<i64>) -> Value {
         n.map_or(Value::Empty, Value::Int)
     }
@@ -46,6 +58,7 @@ impl Value {
 pub struct Formats {
     header: Format,
     date: Format,
+    month: Format,
     time: Format,
     wan: Format,
     int: Format,
@@ -59,6 +72,7 @@ impl Formats {
                 .set_background_color(Color::RGB(0xDD_EB_F7))
                 .set_border_bottom(FormatBorder::Thin),
             date: Format::new().set_num_format("yyyy-mm-dd"),
+            month: Format::new().set_num_format("yyyy-mm"),
             time: Format::new().set_num_format("yyyy-mm-dd hh:mm"),
             // Two decimals show amounts to the hundred yuan; the cell keeps
             // the exact value.
@@ -124,6 +138,10 @@ fn cell(
         }
         Value::Date(d) => {
             ws.write_datetime_with_format(r, c, d, &formats.date)?;
+            10
+        }
+        Value::Month(d) => {
+            ws.write_datetime_with_format(r, c, d, &formats.month)?;
             10
         }
         Value::Time(t) => {
