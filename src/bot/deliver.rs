@@ -211,8 +211,7 @@ async fn send_part(
 }
 
 /// Replaces the text of the bot's message `id` (a corrected report's
-/// echo), waiting out `retry_after` as a send does. The same text again is
-/// no error: the message already says it.
+/// echo). The same text again is no error: the message already says it.
 async fn edit(
     tg: &Telegram,
     chat: ChatId,
@@ -221,41 +220,31 @@ async fn edit(
     text: &str,
 ) -> Result<i64, RequestError> {
     let message = MessageId(i32::try_from(id).map_err(io_error)?);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        tg.pacer.wait(chat.0).await;
+    paced(tg, chat, || {
         let mut req = tg.bot.edit_message_text(chat, message, text.to_string());
         if out.html {
             req = req.parse_mode(teloxide::types::ParseMode::Html);
         }
-        match req.await {
-            Ok(_) => return Ok(id),
-            Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => return Ok(id),
-            Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
-                tg.pacer.hold_until(Instant::now() + wait.duration());
+        async move {
+            match req.await {
+                Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageNotModified)) => Ok(id),
+                Err(e) => Err(e),
             }
-            Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {
-                tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
-            }
-            Err(e) => return Err(e),
         }
-    }
+    })
+    .await
 }
 
-/// A file with the text as its caption (`/export`'s workbook), waiting out
-/// `retry_after` as a message does. Only private and leadership chats get
-/// files, and neither migrates, so a migration is not followed here.
+/// A file with the text as its caption (`/export`'s workbook). Only
+/// private and leadership chats get files, and neither migrates, so a
+/// migration is not followed here.
 async fn send_document(
     tg: &Telegram,
     chat: ChatId,
     out: &Outgoing,
     doc: &OutgoingDocument,
 ) -> Result<i64, RequestError> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        tg.pacer.wait(chat.0).await;
+    paced(tg, chat, || {
         let file = InputFile::memory(doc.bytes.clone()).file_name(doc.file_name.clone());
         let mut req = tg.bot.send_document(chat, file).caption(out.text.clone());
         if let Some(r) = out.reply_to.and_then(|r| i32::try_from(r).ok()) {
@@ -267,15 +256,30 @@ async fn send_document(
         if out.html {
             req = req.parse_mode(teloxide::types::ParseMode::Html);
         }
-        match req.await {
-            Ok(m) => return Ok(i64::from(m.id.0)),
+        async move { req.await.map(|m| i64::from(m.id.0)) }
+    })
+    .await
+}
+
+/// Runs a request to `chat` at the pacer's pace, waiting out `retry_after`
+/// and retrying a dropped connection, up to [`MAX_ATTEMPTS`] tries.
+async fn paced<T, F, Fut>(tg: &Telegram, chat: ChatId, mut request: F) -> Result<T, RequestError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, RequestError>>,
+{
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        tg.pacer.wait(chat.0).await;
+        match request().await {
             Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
                 tg.pacer.hold_until(Instant::now() + wait.duration());
             }
             Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {
                 tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
             }
-            Err(e) => return Err(e),
+            done => return done,
         }
     }
 }

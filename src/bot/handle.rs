@@ -92,13 +92,14 @@ async fn handle(
 /// A file over the limit is not fetched, and a failed fetch leaves the
 /// content out: the conversation says which to the sender.
 async fn fetch_attachment(deps: &Deps, update: &Update, m: &mut chat::IncomingMessage) {
-    let Some(file) = m.attachment.as_mut() else {
+    if !chat::is_upload(m) {
+        return;
+    }
+    let (Some(file), Some(file_id)) = (m.attachment.as_mut(), convert::document_file_id(update))
+    else {
         return;
     };
-    let Some(file_id) = convert::document_file_id(update) else {
-        return;
-    };
-    if !chat::is_upload_kind(m.chat.kind) || file.size > chat::MAX_SHEET_BYTES {
+    if file.size > chat::MAX_SHEET_BYTES {
         return;
     }
     let fetched = async {

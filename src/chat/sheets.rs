@@ -47,15 +47,10 @@ struct PreparedExport {
     made: Option<(OutgoingDocument, String)>,
 }
 
-/// A message the sheet importer answers: a file sent in a private chat.
+/// A message the sheet importer answers: a file sent in a private chat,
+/// which only its sender reads; files shared in groups are the group's.
 pub fn is_upload(msg: &IncomingMessage) -> bool {
-    msg.attachment.is_some() && is_upload_kind(msg.chat.kind)
-}
-
-/// Where a file sent is a pledge sheet: a private chat, which only its
-/// sender reads; files shared in groups are the group's business.
-pub fn is_upload_kind(kind: ChatKind) -> bool {
-    kind == ChatKind::Private
+    msg.attachment.is_some() && msg.chat.kind == ChatKind::Private
 }
 
 /// Makes `/export`'s workbook for an update about to be handled; nothing

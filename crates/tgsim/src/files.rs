@@ -56,10 +56,9 @@ pub(crate) fn get_file(world: &World, p: &Map<String, Value>) -> Result<Value, A
     if file.size > MAX_DOWNLOAD {
         return Err(ApiError::bad_request("file is too big"));
     }
-    let unique = id.replacen("BQACAgIAAxkBAAI", "AgAD", 1);
     Ok(json!({
         "file_id": id,
-        "file_unique_id": unique,
+        "file_unique_id": file.unique_id,
         "file_size": file.size,
         "file_path": file.path,
     }))

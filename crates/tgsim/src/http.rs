@@ -185,7 +185,6 @@ async fn decode(req: Request) -> Result<(Map<String, Value>, Vec<Upload>), ApiEr
                 Some(file_name) => uploads.push(Upload {
                     field: name,
                     file_name,
-                    size: data.len(),
                     bytes: data.to_vec(),
                 }),
                 None => {

@@ -16,7 +16,6 @@ pub(crate) struct Upload {
     /// The part's name, which `attach://<name>` refers to.
     pub field: String,
     pub file_name: String,
-    pub size: usize,
     pub bytes: Vec<u8>,
 }
 
@@ -326,12 +325,12 @@ fn send_file(
             .iter()
             .find(|u| u.field == part)
             .ok_or_else(|| ApiError::bad_request(format!("{field} must be a file or a file_id")))?;
-        if upload.size == 0 {
+        if upload.bytes.is_empty() {
             return Err(ApiError::bad_request("file must be non-empty"));
         }
         (
             (!upload.file_name.is_empty()).then(|| upload.file_name.clone()),
-            upload.size,
+            upload.bytes.len(),
             Some(upload.bytes.clone()),
         )
     } else if let Some(known) = world.files.get(given) {

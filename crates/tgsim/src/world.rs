@@ -90,6 +90,7 @@ pub(crate) struct StoredFile {
     pub bytes: Option<Vec<u8>>,
     /// Where `getFile` says the content is: `documents/file_N.ext`.
     pub path: String,
+    pub unique_id: String,
 }
 
 pub(crate) struct World {
@@ -387,6 +388,7 @@ impl World {
             size,
             bytes,
             path,
+            unique_id: unique.clone(),
         };
         self.files.insert(id.clone(), file);
         (id, unique)
