@@ -44,6 +44,32 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock moved to start at a chosen instant and then advance
+/// with wall time: `duban run --now`, for rehearsing a week that is not this
+/// one (the benchmarks run a fixed week this way).
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock {
+    by: Duration,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        ShiftedClock {
+            by: at - Utc::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.by
+    }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> Sleep {
+        SystemClock.sleep_until(at - self.by)
+    }
+}
+
 /// A clock that stands still until told otherwise.
 #[derive(Debug, Clone)]
 pub struct ManualClock {
@@ -96,6 +122,16 @@ impl Clock for ManualClock {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_shifted_clock_starts_where_it_is_told_and_keeps_running() {
+        let start = Utc.with_ymd_and_hms(2026, 11, 24, 10, 0, 0).unwrap();
+        let clock = ShiftedClock::starting_at(start);
+        let first = clock.now();
+        assert!((first - start).num_seconds().abs() <= 1);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert!(clock.now() > first);
+    }
 
     #[tokio::test]
     async fn manual_sleep_wakes_when_the_clock_is_moved() {

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 mod demo;
 
 use duban::bot::BotError;
-use duban::clock::SystemClock;
+use duban::clock::{Clock, ShiftedClock, SystemClock};
 use duban::config::Settings;
 use duban::domain::lang::Lang;
 use duban::domain::rhythm::RunCtx;
@@ -164,7 +164,7 @@ fn main() -> ExitCode {
         .collect();
     duban::telemetry::init(secrets);
     if matches!(cli.command, Command::Run) {
-        return run_bot(settings);
+        return run_bot(settings, cli.now.as_deref());
     }
     let runtime = match runtime() {
         Ok(r) => r,
@@ -229,8 +229,19 @@ fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<Pat
 }
 
 /// `duban run`: exit 2 when the token is missing or refused, so a service
-/// manager does not restart it in a loop.
-fn run_bot(settings: Settings) -> ExitCode {
+/// manager does not restart it in a loop. With `--now` the bot's clock
+/// starts at that instant and runs on from there.
+fn run_bot(settings: Settings, now: Option<&str>) -> ExitCode {
+    let clock: std::sync::Arc<dyn Clock> = match now {
+        None => std::sync::Arc::new(SystemClock),
+        Some(s) => match parse_instant(s, settings.timezone) {
+            Ok(at) => std::sync::Arc::new(ShiftedClock::starting_at(at)),
+            Err(e) => {
+                eprintln!("duban: --now: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
     let runtime = match runtime() {
         Ok(r) => r,
         Err(code) => return code,
@@ -244,7 +255,7 @@ fn run_bot(settings: Settings) -> ExitCode {
                 tracing::debug!("the bot had stopped already");
             }
         });
-        match duban::app::run(settings, std::sync::Arc::new(SystemClock), shutdown).await {
+        match duban::app::run(settings, clock, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e @ (BotError::NoToken | BotError::TokenRejected | BotError::BadApiUrl(_))) => {
                 eprintln!("duban: {e}");

@@ -69,6 +69,8 @@ pub struct Sent {
     /// For documents and photos: the file's id, whose content
     /// [`Simulator::file_content`] gives.
     pub file_id: Option<String>,
+    /// When the simulator accepted it, for latency measurements.
+    pub accepted: std::time::Instant,
 }
 
 /// What a push produced.

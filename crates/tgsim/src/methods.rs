@@ -171,6 +171,7 @@ fn send_message(world: &mut World, p: &Params) -> Result<Value, ApiError> {
     let from = tg::bot_user(&world.bot);
     let message = world.compose(out.chat_id, from, thread, out.reply_to, body);
     world.record_sent(Sent {
+        accepted: std::time::Instant::now(),
         seq: 0,
         method: "sendMessage".into(),
         chat_id: out.chat_id,
@@ -259,6 +260,7 @@ fn edit_message_text(world: &mut World, p: &Params) -> Result<Value, ApiError> {
     let edited = message.clone();
     let thread = edited.get("message_thread_id").and_then(Value::as_i64);
     world.record_sent(Sent {
+        accepted: std::time::Instant::now(),
         seq: 0,
         method: "editMessageText".into(),
         chat_id,
@@ -381,6 +383,7 @@ fn send_file(
     let from = tg::bot_user(&world.bot);
     let message = world.compose(out.chat_id, from, thread, out.reply_to, body);
     world.record_sent(Sent {
+        accepted: std::time::Instant::now(),
         seq: 0,
         method: method.into(),
         chat_id: out.chat_id,
