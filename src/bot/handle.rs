@@ -10,7 +10,7 @@ use tracing::Instrument;
 use crate::chat::{self, Env, Event};
 use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::render::text::t;
-use crate::store::{Op, StoreError, inbox, replies};
+use crate::store::{Op, StoreError, inbox};
 
 use super::Deps;
 use super::deliver::{deliver, redact};
@@ -68,10 +68,10 @@ async fn handle(
         None => chat::Prepared::default(),
     };
     env.prepared = Some(&prepared);
+    // A second delivery of a handled update is caught by the claim below,
+    // which rolls the transaction back; handled once, it is rare enough not
+    // to be worth a look-up on every update.
     let mut tx = deps.store.begin().await?;
-    if inbox::is_handled(&mut tx, update_id).await? {
-        return Ok(None);
-    }
     let replies = match event {
         Some(ev) => chat::handle(&mut tx, &env, ev, now).await?,
         None => Vec::new(),
@@ -137,36 +137,25 @@ async fn apologise(deps: &Deps, m: chat::IncomingMessage) {
     }
 }
 
+/// Sends the replies, then confirms them and records a report's echo (which
+/// message a correction of the report edits) in one commit. Unconfirmed,
+/// the replies are sent again at the next start; an echo not recorded only
+/// means a correction posts a new echo instead of editing this one.
 async fn send_and_confirm(deps: &Deps, update_id: i64, replies: &[Outgoing]) {
+    let mut echoes = Vec::new();
     for out in replies {
         match deliver(&deps.tg, &deps.store, &deps.token, out).await {
             Delivery::Failed(why) => tracing::warn!(chat = %out.chat, why, "reply not delivered"),
-            Delivery::Sent(ids) => remember_echo(deps, out, ids.first().copied()).await,
+            Delivery::Sent(ids) => {
+                if let (Some(source), Some(echo)) = (out.echo_of, ids.first()) {
+                    echoes.push((out.chat.clone(), source, *echo));
+                }
+            }
             Delivery::Redirected(_) => {}
         }
     }
-    let confirmed = async {
-        let mut conn = deps.store.conn().await?;
-        inbox::mark_replied(&mut conn, update_id, deps.clock.now()).await
-    };
-    // Unconfirmed, the replies are sent again at the next start.
-    if let Err(e) = confirmed.await {
+    if let Err(e) = inbox::confirm(&deps.store, update_id, &echoes, deps.clock.now()).await {
         tracing::warn!(update_id, error = %e, "reply confirmation not recorded");
-    }
-}
-
-/// Which message a report's echo became, so that a correction of the
-/// report edits it; lost, a correction posts a new echo instead.
-async fn remember_echo(deps: &Deps, out: &Outgoing, sent: Option<i64>) {
-    let (Some(source), Some(echo)) = (out.echo_of, sent) else {
-        return;
-    };
-    let recorded = async {
-        let mut conn = deps.store.conn().await?;
-        replies::remember_echo(&mut conn, &out.chat, source, echo).await
-    };
-    if let Err(e) = recorded.await {
-        tracing::warn!(chat = %out.chat, error = %e, "echo not remembered");
     }
 }
 

@@ -41,8 +41,9 @@ pub(super) async fn replay_unhandled(
     Ok(inbox::max_update_id(&mut conn).await?.map_or(0, |m| m + 1))
 }
 
-/// Polls until `shutdown`; an update that cannot be stored is not confirmed
-/// (the batch stops there), so Telegram sends it again.
+/// Polls until `shutdown`. A batch is stored whole, in one commit, before
+/// the next `getUpdates` confirms it; a batch that cannot be stored is not
+/// confirmed, so Telegram sends it again.
 pub(super) async fn poll(
     deps: Arc<Deps>,
     mut offset: i64,
@@ -58,17 +59,22 @@ pub(super) async fn poll(
         match batch {
             Ok(updates) => {
                 backoff = Duration::from_millis(500);
-                for u in updates {
-                    let id = i64::from(u.id.0);
-                    match store_update(&deps, &u).await {
-                        Ok(true) => forward(&sender, u),
-                        Ok(false) => {}
-                        Err(e) => {
-                            tracing::error!(update_id = id, error = %e, "cannot store update");
-                            break;
+                let Some(last) = updates.last().map(|u| i64::from(u.id.0)) else {
+                    continue;
+                };
+                match store_batch(&deps, updates).await {
+                    Ok(fresh) => {
+                        fresh.into_iter().for_each(|u| forward(&sender, u));
+                        offset = last + 1;
+                    }
+                    // Not confirmed: Telegram sends the batch again.
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot store a batch of updates; polling it again");
+                        tokio::select! {
+                            _ = shutdown.wait_for(|s| *s) => break,
+                            _ = tokio::time::sleep(backoff) => {}
                         }
                     }
-                    offset = id + 1;
                 }
             }
             Err(e) => {
@@ -94,13 +100,24 @@ fn forward(sender: &mpsc::UnboundedSender<Update>, u: Update) {
     }
 }
 
-async fn store_update(deps: &Deps, u: &Update) -> Result<bool, StoreError> {
-    let raw = serde_json::to_string(u).map_err(|e| StoreError::Encode {
-        what: "update",
-        source: e,
-    })?;
-    let mut conn = deps.store.conn().await?;
-    inbox::store(&mut conn, i64::from(u.id.0), &raw, deps.clock.now()).await
+/// Stores a batch in one durable commit; the updates newly stored, to
+/// handle (one seen before was handled, or is being, already).
+async fn store_batch(deps: &Deps, updates: Vec<Update>) -> Result<Vec<Update>, StoreError> {
+    let raw = updates
+        .iter()
+        .map(|u| {
+            let json = serde_json::to_string(u).map_err(|e| StoreError::Encode {
+                what: "update",
+                source: e,
+            })?;
+            Ok((i64::from(u.id.0), json))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let fresh = inbox::store_batch(&deps.store, &raw, deps.clock.now()).await?;
+    Ok(updates
+        .into_iter()
+        .filter(|u| fresh.contains(&i64::from(u.id.0)))
+        .collect())
 }
 
 /// Feeds the dispatcher from the poller (and the start-up replay) instead of

@@ -40,14 +40,15 @@ impl Here {
             Some(id) => projects::by_id(tx, id).await?,
             None => None,
         };
-        let liaison_of = people::projects_with_role(tx, person.id, Role::Liaison).await?;
-        let owner_of = people::projects_with_role(tx, person.id, Role::Owner).await?;
+        let held = people::roles_of(tx, person.id).await?;
         let here_id = project.as_ref().map(|p| p.id);
+        let holds_here = |role: Role| held.iter().any(|&(id, r)| r == role && Some(id) == here_id);
         let roles = Roles {
             admin: settings.admins.contains(&person.account),
-            liaison_here: here_id.is_some_and(|id| liaison_of.contains(&id)),
-            liaison_anywhere: !liaison_of.is_empty() || settings.liaisons.contains(&person.account),
-            owner_here: here_id.is_some_and(|id| owner_of.contains(&id)),
+            liaison_here: holds_here(Role::Liaison),
+            liaison_anywhere: held.iter().any(|&(_, r)| r == Role::Liaison)
+                || settings.liaisons.contains(&person.account),
+            owner_here: holds_here(Role::Owner),
         };
         let place = if chat.is_leadership || settings.leadership_chats.contains(&chat.address) {
             Place::Leadership

@@ -3,7 +3,45 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{Conn, Op, Result, get, ts};
+use sqlx::Connection;
+
+use super::{Backend, Conn, Op, Result, Store, get, ts};
+
+/// Stores a whole `getUpdates` batch in one transaction, whose commit
+/// survives a power loss (on SQLite, `synchronous = FULL` for this commit
+/// alone: WAL with NORMAL would keep it across a crash of the process but
+/// not of the machine). Telegram forgets the batch once the next poll
+/// confirms it, so nothing weaker will do; one commit per batch instead of
+/// per update keeps it fast. The ids newly stored, in the batch's order.
+pub async fn store_batch(
+    db: &Store,
+    batch: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
+    let sqlite = db.backend() == Backend::Sqlite;
+    let mut conn = db.conn().await?;
+    if sqlite {
+        sqlx::query("PRAGMA synchronous = FULL")
+            .execute(&mut *conn)
+            .await
+            .op("inbox::store_batch (synchronous = FULL)")?;
+    }
+    let mut tx = conn.begin().await.op("inbox::store_batch (begin)")?;
+    let mut fresh = Vec::with_capacity(batch.len());
+    for (update_id, raw) in batch {
+        if store(&mut tx, *update_id, raw, now).await? {
+            fresh.push(*update_id);
+        }
+    }
+    tx.commit().await.op("inbox::store_batch (commit)")?;
+    if sqlite {
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await
+            .op("inbox::store_batch (synchronous = NORMAL)")?;
+    }
+    Ok(fresh)
+}
 
 /// Stores an update unless it is already there; true when newly stored.
 pub async fn store(conn: &mut Conn, update_id: i64, raw: &str, now: DateTime<Utc>) -> Result<bool> {
@@ -72,14 +110,20 @@ pub async fn claim(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn is_handled(conn: &mut Conn, update_id: i64) -> Result<bool> {
-    let handled: Option<Option<i64>> =
-        sqlx::query_scalar("SELECT handled_at FROM inbox WHERE update_id = $1")
-            .bind(update_id)
-            .fetch_optional(&mut *conn)
-            .await
-            .op("inbox::is_handled")?;
-    Ok(matches!(handled, Some(Some(_))))
+/// Confirms an update's replies sent and records the echo of a report
+/// among them (which message a correction edits), in one transaction.
+pub async fn confirm(
+    db: &Store,
+    update_id: i64,
+    echoes: &[(crate::domain::ids::ChatRef, i64, i64)],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut tx = db.begin().await?;
+    for (chat, source, echo) in echoes {
+        super::replies::remember_echo(&mut tx, chat, *source, *echo).await?;
+    }
+    mark_replied(&mut tx, update_id, now).await?;
+    tx.commit().await.op("inbox::confirm (commit)")
 }
 
 pub async fn mark_replied(conn: &mut Conn, update_id: i64, now: DateTime<Utc>) -> Result<()> {

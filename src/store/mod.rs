@@ -71,8 +71,21 @@ pub trait Op<T> {
 
 impl<T> Op<T> for std::result::Result<T, sqlx::Error> {
     fn op(self, op: &'static str) -> Result<T> {
+        STATEMENTS.with(|n| n.set(n.get() + 1));
         self.map_err(|source| StoreError::Db { op, source })
     }
+}
+
+thread_local! {
+    static STATEMENTS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many statements (queries, begins, commits) the store has run for
+/// tasks polled on this thread: every one passes through [`Op::op`]. A test
+/// on a current-thread runtime reads its own bot's count, whatever other
+/// tests run beside it; the cost is one thread-local add per statement.
+pub fn statements_on_this_thread() -> u64 {
+    STATEMENTS.with(std::cell::Cell::get)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -115,6 +115,28 @@ pub async fn projects_with_role(conn: &mut Conn, person_id: i64, role: Role) -> 
 .op("people::projects_with_role")
 }
 
+/// Every role the person holds, with its project: one look-up for what a
+/// message needs to know of its sender.
+pub async fn roles_of(conn: &mut Conn, person_id: i64) -> Result<Vec<(i64, Role)>> {
+    let rows = sqlx::query(
+        "SELECT project_id, role FROM project_roles WHERE person_id = $1 ORDER BY project_id",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await
+    .op("people::roles_of")?;
+    rows.iter()
+        .map(|r| {
+            let code: String = get(r, "role")?;
+            let role = [Role::Liaison, Role::Owner]
+                .into_iter()
+                .find(|role| role.code() == code)
+                .ok_or_else(|| StoreError::Corrupt(format!("role '{code}'")))?;
+            Ok((get(r, "project_id")?, role))
+        })
+        .collect()
+}
+
 /// The people holding `role` in the project.
 pub async fn with_role(conn: &mut Conn, project_id: i64, role: Role) -> Result<Vec<Person>> {
     let rows = sqlx::query(

@@ -20,4 +20,5 @@ mod secrets;
 mod sheets;
 mod sim;
 mod soak;
+mod statements;
 mod store;
