@@ -34,7 +34,9 @@ pub struct Bot {
 
 impl Bot {
     /// Starts `duban run` in `dir` with `env` (and `--now`, when given).
-    pub fn start(dir: &Path, env: &[(&str, String)], now: Option<&str>) -> Result<Bot> {
+    /// It logs at info, as in production, unless BENCH_BOT_LOG says
+    /// otherwise (`sqlx=debug,info` lists every statement).
+    pub fn start(dir: &Path, env: &[(String, String)], now: Option<&str>) -> Result<Bot> {
         let bin = duban_binary()?;
         let log = dir.join("duban.log");
         let mut cmd = Command::new(&bin);
@@ -46,9 +48,10 @@ impl Bot {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log)?);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        cmd.envs(env.iter().map(|(k, v)| (k, v))).env(
+            "RUST_LOG",
+            std::env::var("BENCH_BOT_LOG").unwrap_or_else(|_| "info".to_string()),
+        );
         let child = cmd
             .spawn()
             .with_context(|| format!("starting {}", bin.display()))?;

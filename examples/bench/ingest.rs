@@ -113,23 +113,14 @@ pub async fn run(o: &Options) -> Result<()> {
 }
 
 fn start_bot(db: &Db, sim: &BotApiSim, limits: bool) -> Result<Bot> {
-    let mut env = vec![
-        ("DUBAN__DATABASE__URL", db.url.clone()),
-        ("DUBAN__TELEGRAM__API_URL", sim.api_url()),
-        ("TELOXIDE_TOKEN", world::TOKEN.to_string()),
-        // The bot logs at info, as in production, unless BENCH_BOT_LOG says
-        // otherwise (`sqlx=debug` lists every statement).
-        (
-            "RUST_LOG",
-            std::env::var("BENCH_BOT_LOG").unwrap_or_else(|_| "info".to_string()),
-        ),
-    ];
-    if !limits {
-        // Without Telegram's limits the bot must not pace itself either.
-        env.push(("DUBAN__TELEGRAM__THROTTLE", "false".to_string()));
-    }
+    // Without Telegram's limits the bot must not pace itself either.
+    let extra: &[(&str, &str)] = if limits {
+        &[]
+    } else {
+        &[("DUBAN__TELEGRAM__THROTTLE", "false")]
+    };
     let now = portfolio::sh(2026, 11, 24, 10, 0).to_rfc3339();
-    Bot::start(db.dir.path(), &env, Some(&now))
+    Bot::start(db.dir.path(), &world::env(&db.url, sim, extra), Some(&now))
 }
 
 /// Arrival to echo, per report echoed as recorded, in the order the

@@ -159,13 +159,7 @@ async fn idle(n: usize) -> Result<()> {
     let db = Db::fresh(Backend::Sqlite).await?;
     world::populate(&db.url, n).await?;
     let sim = BotApiSim::start(world::TOKEN).await?;
-    let env = [
-        ("DUBAN__DATABASE__URL", db.url.clone()),
-        ("DUBAN__TELEGRAM__API_URL", sim.api_url()),
-        ("TELOXIDE_TOKEN", world::TOKEN.to_string()),
-        ("RUST_LOG", "info".to_string()),
-    ];
-    let bot = child::Bot::start(db.dir.path(), &env, None)?;
+    let bot = child::Bot::start(db.dir.path(), &world::env(&db.url, &sim, &[]), None)?;
     let pid = bot.pid();
     let polling = sim.wait_polling(Duration::from_secs(60)).await;
     let mut samples = Vec::new();

@@ -209,17 +209,26 @@ pub async fn sim(n: usize) -> Result<BotApiSim> {
     Ok(sim)
 }
 
-/// The bot's settings for this database and simulator, as `duban run`
-/// reads them from the environment.
-pub fn settings(url: &str, sim: &BotApiSim, extra: &[(&str, &str)]) -> Result<Settings> {
-    let empty = tempfile::NamedTempFile::new()?;
+/// The environment that points `duban run` at this database and
+/// simulator, with `extra` settings after.
+pub fn env(url: &str, sim: &BotApiSim, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
         ("DUBAN__DATABASE__URL".into(), url.into()),
         ("DUBAN__TELEGRAM__API_URL".into(), sim.api_url()),
         ("DUBAN__TELEGRAM__TOKEN".into(), TOKEN.into()),
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Ok(Settings::load_from(Some(empty.path()), &env)?)
+    env
+}
+
+/// The bot's settings for this database and simulator, as `duban run`
+/// reads them from [`env`].
+pub fn settings(url: &str, sim: &BotApiSim, extra: &[(&str, &str)]) -> Result<Settings> {
+    let empty = tempfile::NamedTempFile::new()?;
+    Ok(Settings::load_from(
+        Some(empty.path()),
+        &env(url, sim, extra),
+    )?)
 }
 
 /// Polls `sql` (a count) until it reaches `n`; the time it took.

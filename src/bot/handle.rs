@@ -69,8 +69,8 @@ async fn handle(
     };
     env.prepared = Some(&prepared);
     // A second delivery of a handled update is caught by the claim below,
-    // which rolls the transaction back; handled once, it is rare enough not
-    // to be worth a look-up on every update.
+    // which rolls the transaction back; redeliveries are rare, so they are
+    // not worth a look-up on every update.
     let mut tx = deps.store.begin().await?;
     let replies = match event {
         Some(ev) => chat::handle(&mut tx, &env, ev, now).await?,

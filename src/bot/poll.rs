@@ -58,34 +58,33 @@ pub(super) async fn poll(
         };
         match batch {
             Ok(updates) => {
-                backoff = Duration::from_millis(500);
                 let Some(last) = updates.last().map(|u| i64::from(u.id.0)) else {
+                    backoff = Duration::from_millis(500);
                     continue;
                 };
                 match store_batch(&deps, updates).await {
                     Ok(fresh) => {
                         fresh.into_iter().for_each(|u| forward(&sender, u));
                         offset = last + 1;
+                        backoff = Duration::from_millis(500);
+                        continue;
                     }
                     // Not confirmed: Telegram sends the batch again.
                     Err(e) => {
                         tracing::error!(error = %e, "cannot store a batch of updates; polling it again");
-                        tokio::select! {
-                            _ = shutdown.wait_for(|s| *s) => break,
-                            _ = tokio::time::sleep(backoff) => {}
-                        }
                     }
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %redact(&e.to_string(), &deps.token), "getUpdates failed; retrying");
-                tokio::select! {
-                    _ = shutdown.wait_for(|s| *s) => break,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(30));
             }
         }
+        // Either failure waits, longer each time, before polling again.
+        tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => break,
+            _ = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
     }
 }
 

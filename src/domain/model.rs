@@ -271,6 +271,13 @@ impl Role {
             Role::Owner => "owner",
         }
     }
+
+    /// The role a stored [`Role::code`] names; `None` for any other text.
+    pub fn from_code(s: &str) -> Option<Self> {
+        [Role::Liaison, Role::Owner]
+            .into_iter()
+            .find(|role| role.code() == s)
+    }
 }
 
 /// A chat the bot is in.

@@ -128,9 +128,7 @@ pub async fn roles_of(conn: &mut Conn, person_id: i64) -> Result<Vec<(i64, Role)
     rows.iter()
         .map(|r| {
             let code: String = get(r, "role")?;
-            let role = [Role::Liaison, Role::Owner]
-                .into_iter()
-                .find(|role| role.code() == code)
+            let role = Role::from_code(&code)
                 .ok_or_else(|| StoreError::Corrupt(format!("role '{code}'")))?;
             Ok((get(r, "project_id")?, role))
         })
