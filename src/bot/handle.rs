@@ -1,90 +1,220 @@
-//! Handling one stored update exactly once: its effects and the inbox's
-//! "handled" mark commit together, its replies go out after and are
-//! confirmed, and replies a crash left unconfirmed are sent at the next start.
+//! Handling stored updates exactly once: a run of updates is handled in one
+//! transaction whose commit also marks each handled, so a batch of reports
+//! costs one commit, not one per report; their replies go out after
+//! (`reply.rs`), and replies a crash left unconfirmed are sent at the next
+//! start.
+//!
+//! A run that fails as a whole (a database error in any of its updates) is
+//! rolled back and its updates handled again one at a time, so one update's
+//! failure costs the others nothing; an update that fails alone stays
+//! unhandled, for the next start, and its sender is told.
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
 use teloxide::net::Download;
 use teloxide::prelude::Requester;
 use teloxide::types::Update;
 use tracing::Instrument;
 
-use crate::chat::{self, Env, Event};
+use crate::chat::{self, Env, Event, Prepared};
 use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::render::text::t;
-use crate::store::{Op, StoreError, inbox};
+use crate::store::{Conn, Op, StoreError, inbox};
 
 use super::Deps;
 use super::deliver::{deliver, redact};
+use super::reply::Replier;
 use super::{convert, convert::chat_ref};
 
-pub(super) async fn process(deps: &Deps, update: Update) {
-    let update_id = i64::from(update.id.0);
+/// An update ready for its transaction: its event, with what had to be
+/// fetched or made before any transaction opened.
+struct Ready {
+    update_id: i64,
+    chat: Option<i64>,
+    span: tracing::Span,
+    event: Option<Event>,
+    prepared: Prepared,
+}
+
+/// Handles `updates`, in their order, in as few transactions as their
+/// events allow.
+pub(super) async fn process(deps: &Arc<Deps>, replier: &Replier, updates: Vec<Update>) {
+    let mut run: Vec<Ready> = Vec::with_capacity(updates.len());
+    for update in updates {
+        let span = span_of(&update);
+        deps.hooks.handling().instrument(span.clone()).await;
+        let mut event = convert::event(&update, deps.bot_id);
+        if let Some(Event::Message(m)) = &mut event {
+            fetch_attachment(deps, &update, m)
+                .instrument(span.clone())
+                .await;
+        }
+        let chat = update.chat().map(|c| c.id.0);
+        let edit = matches!(event, Some(Event::Edited(_)));
+        let prepares = event
+            .as_ref()
+            .is_some_and(|e| chat::needs_preparing(e, &deps.username));
+        if edit || prepares {
+            // A correction edits the echo on record, and a workbook reads
+            // what the updates before it wrote: both wait for those first.
+            handle_run(deps, replier, std::mem::take(&mut run)).await;
+        }
+        if edit && let Some(chat) = chat {
+            replier.settled(chat).await;
+        }
+        let prepared = match (&event, prepares) {
+            (Some(ev), true) => {
+                let env = env(deps, None);
+                let now = deps.clock.now();
+                match chat::prepare(&deps.store, &env, ev, now)
+                    .instrument(span.clone())
+                    .await
+                {
+                    Ok(prepared) => prepared,
+                    Err(e) => {
+                        not_handled(deps, &span, &e, event).await;
+                        continue;
+                    }
+                }
+            }
+            _ => Prepared::default(),
+        };
+        run.push(Ready {
+            update_id: i64::from(update.id.0),
+            chat,
+            span,
+            event,
+            prepared,
+        });
+    }
+    handle_run(deps, replier, run).await;
+}
+
+fn span_of(update: &Update) -> tracing::Span {
     let span = tracing::info_span!(
         "update",
-        update_id,
+        update_id = update.id.0,
         chat = tracing::field::Empty,
         project = tracing::field::Empty
     );
     if let Some(c) = update.chat() {
         span.record("chat", tracing::field::display(chat_ref(c.id)));
     }
-    async {
-        deps.hooks.handling().await;
-        let mut event = convert::event(&update, deps.bot_id);
-        if let Some(Event::Message(m)) = &mut event {
-            fetch_attachment(deps, &update, m).await;
+    span
+}
+
+fn env<'a>(deps: &'a Deps, prepared: Option<&'a Prepared>) -> Env<'a> {
+    Env {
+        settings: &deps.settings,
+        bot_username: &deps.username,
+        prepared,
+    }
+}
+
+/// Handles a run together; when that fails, each of its updates alone.
+async fn handle_run(deps: &Arc<Deps>, replier: &Replier, run: Vec<Ready>) {
+    if run.is_empty() {
+        return;
+    }
+    let together = match run.len() {
+        1 => None,
+        n => Some(
+            handle_together(deps, &run)
+                .instrument(tracing::debug_span!("run", updates = n))
+                .await,
+        ),
+    };
+    match together {
+        Some(Ok(Some(all))) => {
+            for (ready, replies) in run.into_iter().zip(all) {
+                replier.send(ready.chat, ready.update_id, replies, ready.span);
+            }
         }
-        match handle(deps, update_id, event.clone()).await {
-            Ok(Some(replies)) => send_and_confirm(deps, update_id, &replies).await,
-            Ok(None) => tracing::debug!("already handled"),
-            Err(e) => {
-                // Nothing was committed: the update stays unhandled and is
-                // handled again at the next start. Say so to the person.
-                tracing::error!(error = %e, "update not handled");
-                if let Some(Event::Message(m)) = event {
-                    apologise(deps, m).await;
-                }
+        failed => {
+            if let Some(Err(e)) = &failed {
+                tracing::warn!(error = %e, "a run of updates failed; handling them one by one");
+            }
+            for ready in run {
+                handle_alone(deps, replier, ready).await;
             }
         }
     }
-    .instrument(span)
-    .await
 }
 
-/// The update's effects and its "handled" mark, in one transaction; the
-/// replies to send, or `None` when another run handled it first.
-async fn handle(
+/// The run's replies, update by update; `None` when one of them was
+/// handled already (by another run), which rolls the run back.
+async fn handle_together(
     deps: &Deps,
-    update_id: i64,
-    event: Option<Event>,
-) -> Result<Option<Vec<Outgoing>>, StoreError> {
-    let now = deps.clock.now();
-    let mut env = Env {
-        settings: &deps.settings,
-        bot_username: &deps.username,
-        prepared: None,
-    };
-    let prepared = match &event {
-        Some(ev) => chat::prepare(&deps.store, &env, ev, now).await?,
-        None => chat::Prepared::default(),
-    };
-    env.prepared = Some(&prepared);
-    // A second delivery of a handled update is caught by the claim below,
-    // which rolls the transaction back; redeliveries are rare, so they are
-    // not worth a look-up on every update.
+    run: &[Ready],
+) -> Result<Option<Vec<Vec<Outgoing>>>, StoreError> {
     let mut tx = deps.store.begin().await?;
-    let replies = match event {
-        Some(ev) => chat::handle(&mut tx, &env, ev, now).await?,
+    let mut all = Vec::with_capacity(run.len());
+    for ready in run {
+        match handle_in(&mut tx, deps, ready)
+            .instrument(ready.span.clone())
+            .await?
+        {
+            Some(replies) => all.push(replies),
+            None => return Ok(None),
+        }
+    }
+    tx.commit()
+        .await
+        .op("inbox: commit a run of handled updates")?;
+    Ok(Some(all))
+}
+
+async fn handle_alone(deps: &Deps, replier: &Replier, ready: Ready) {
+    let span = ready.span.clone();
+    let handled = async {
+        let mut tx = deps.store.begin().await?;
+        let replies = handle_in(&mut tx, deps, &ready).await?;
+        if replies.is_some() {
+            tx.commit().await.op("inbox: commit a handled update")?;
+        }
+        Ok::<_, StoreError>(replies)
+    }
+    .instrument(span.clone())
+    .await;
+    match handled {
+        Ok(Some(replies)) => replier.send(ready.chat, ready.update_id, replies, span),
+        Ok(None) => span.in_scope(|| tracing::debug!("already handled")),
+        Err(e) => not_handled(deps, &span, &e, ready.event).await,
+    }
+}
+
+/// Nothing was committed: the update stays unhandled and is handled again
+/// at the next start. Says so to the person.
+async fn not_handled(deps: &Deps, span: &tracing::Span, e: &StoreError, event: Option<Event>) {
+    span.in_scope(|| tracing::error!(error = %e, "update not handled"));
+    if let Some(Event::Message(m)) = event {
+        apologise(deps, m).instrument(span.clone()).await;
+    }
+}
+
+/// One update's effects and its "handled" mark, in the caller's
+/// transaction; its replies, or `None` when it was handled already.
+async fn handle_in(
+    tx: &mut Conn,
+    deps: &Deps,
+    ready: &Ready,
+) -> Result<Option<Vec<Outgoing>>, StoreError> {
+    let now: DateTime<Utc> = deps.clock.now();
+    let env = env(deps, Some(&ready.prepared));
+    let replies = match &ready.event {
+        Some(ev) => chat::handle(tx, &env, ev.clone(), now).await?,
         None => Vec::new(),
     };
     let json = serde_json::to_string(&replies).map_err(|e| StoreError::Encode {
         what: "replies",
         source: e,
     })?;
-    if !inbox::claim(&mut tx, update_id, &json, now).await? {
-        return Ok(None);
-    }
-    tx.commit().await.op("inbox: commit a handled update")?;
-    Ok(Some(replies))
+    // A second delivery of a handled update is caught here; redeliveries
+    // are rare, so they are not worth a look-up on every update.
+    Ok(inbox::claim(tx, ready.update_id, &json, now)
+        .await?
+        .then_some(replies))
 }
 
 /// Downloads a sheet sent privately (`getFile`, then the file URL) before
@@ -137,43 +267,20 @@ async fn apologise(deps: &Deps, m: chat::IncomingMessage) {
     }
 }
 
-/// Sends the replies, then confirms them and records a report's echo (which
-/// message a correction of the report edits) in one commit. Unconfirmed,
-/// the replies are sent again at the next start; an echo not recorded only
-/// means a correction posts a new echo instead of editing this one.
-async fn send_and_confirm(deps: &Deps, update_id: i64, replies: &[Outgoing]) {
-    let mut echoes = Vec::new();
-    for out in replies {
-        match deliver(&deps.tg, &deps.store, &deps.token, out).await {
-            Delivery::Failed(why) => tracing::warn!(chat = %out.chat, why, "reply not delivered"),
-            Delivery::Sent(ids) => {
-                if let (Some(source), Some(echo)) = (out.echo_of, ids.first()) {
-                    echoes.push((out.chat.clone(), source, *echo));
-                }
-            }
-            Delivery::Redirected(_) => {}
-        }
-    }
-    if let Err(e) = inbox::confirm(&deps.store, update_id, &echoes, deps.clock.now()).await {
-        tracing::warn!(update_id, error = %e, "reply confirmation not recorded");
-    }
-}
-
 /// Replies recorded by a run that stopped before confirming them.
-pub(super) async fn resend_unconfirmed(deps: &Deps) -> Result<(), StoreError> {
+pub(super) async fn resend_unconfirmed(deps: &Deps, replier: &Replier) -> Result<(), StoreError> {
     let mut conn = deps.store.conn().await?;
     let pending = inbox::unreplied(&mut conn).await?;
     drop(conn);
     for (update_id, json) in pending {
-        match serde_json::from_str::<Vec<Outgoing>>(&json) {
-            Ok(replies) => send_and_confirm(deps, update_id, &replies).await,
-            Err(e) => {
-                // Unreadable replies cannot be sent; confirming them keeps
-                // every later start from tripping over them again.
-                tracing::error!(update_id, error = %e, "stored replies unreadable; dropped");
-                send_and_confirm(deps, update_id, &[]).await;
-            }
-        }
+        let span = tracing::info_span!("update", update_id);
+        let replies = serde_json::from_str::<Vec<Outgoing>>(&json).unwrap_or_else(|e| {
+            // Unreadable replies cannot be sent; confirming them keeps
+            // every later start from tripping over them again.
+            span.in_scope(|| tracing::error!(error = %e, "stored replies unreadable; dropped"));
+            Vec::new()
+        });
+        replier.send(None, update_id, replies, span);
     }
     Ok(())
 }

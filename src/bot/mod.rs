@@ -14,22 +14,21 @@
 pub mod convert;
 pub mod deliver;
 mod handle;
+mod lanes;
 pub mod pace;
 mod poll;
+mod reply;
 pub mod split;
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use secrecy::ExposeSecret;
-use teloxide::dispatching::Dispatcher;
-use teloxide::error_handlers::LoggingErrorHandler;
 use teloxide::prelude::*;
-use teloxide::types::{BotCommand, Update};
+use teloxide::types::BotCommand;
 use teloxide::{ApiError, RequestError};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -141,7 +140,7 @@ pub async fn serve(
     settings: Arc<Settings>,
     store: Store,
     clock: Arc<dyn Clock>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
     hooks: Arc<crate::faults::Hooks>,
 ) -> Result<(), BotError> {
     let Connected {
@@ -162,39 +161,21 @@ pub async fn serve(
         bot_id,
         username,
     });
-    handle::resend_unconfirmed(&deps).await?;
-    let (sender, receiver) = mpsc::unbounded_channel::<Update>();
-    let offset = poll::replay_unhandled(&deps, &sender).await?;
-
-    let handler = dptree::entry().endpoint(|update: Update, deps: Arc<Deps>| async move {
-        handle::process(&deps, update).await;
-        Ok::<(), Infallible>(())
-    });
-    let mut dispatcher = Dispatcher::builder(tg.bot.clone(), handler)
-        .dependencies(dptree::deps![deps.clone()])
-        .default_handler(|_| async {})
-        .build();
-    let dispatch_token = dispatcher.shutdown_token();
-    let poller = tokio::spawn(poll::poll(deps.clone(), offset, sender, shutdown.clone()));
-    let stopper = tokio::spawn(async move {
-        // An error means the sender is gone, which is a shutdown as well.
-        if shutdown.wait_for(|s| *s).await.is_err() {
-            tracing::debug!("shutdown signal dropped; stopping");
-        }
-        if let Ok(done) = dispatch_token.shutdown() {
-            done.await;
-        }
-    });
-    dispatcher
-        .dispatch_with_listener(
-            poll::ChannelListener::new(receiver),
-            LoggingErrorHandler::with_custom_text("update handling failed"),
-        )
-        .await;
+    let replier = reply::Replier::start(deps.clone());
+    handle::resend_unconfirmed(&deps, &replier).await?;
+    let (lanes, handlers) = lanes::Lanes::start(&deps, &replier, &shutdown);
+    let offset = poll::replay_unhandled(&deps, &lanes).await?;
+    // The poller owns the lanes' queues: when it stops, they drain and stop.
+    let poller = tokio::spawn(poll::poll(deps.clone(), offset, lanes, shutdown));
     if let Err(e) = poller.await {
         tracing::error!(error = %e, "the poller stopped abnormally");
     }
-    stopper.abort();
+    for handler in handlers {
+        if let Err(e) = handler.await {
+            tracing::error!(error = %e, "a lane stopped abnormally");
+        }
+    }
+    replier.finish().await;
     Ok(())
 }
 

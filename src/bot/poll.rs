@@ -1,44 +1,40 @@
 //! Long polling: every update is stored in the inbox before the next
 //! `getUpdates` confirms it to Telegram (ARCHITECTURE.md rule 4), then handed
-//! to the dispatcher through a channel instead of letting teloxide poll.
+//! to the lanes (`lanes.rs`) that handle it.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt};
 use teloxide::prelude::*;
-use teloxide::stop::{StopFlag, StopToken, mk_stop_token};
 use teloxide::types::Update;
-use teloxide::update_listeners::{AsUpdateStream, UpdateListener};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use crate::store::{StoreError, inbox};
 
 use super::Deps;
 use super::deliver::redact;
+use super::lanes::Lanes;
 
 /// Long-poll wait per getUpdates; below teloxide's HTTP timeout (17 s).
 const POLL_TIMEOUT_SECS: u32 = 10;
 
 /// Queues the updates a previous run stored but did not handle; the offset
 /// to poll from.
-pub(super) async fn replay_unhandled(
-    deps: &Deps,
-    sender: &mpsc::UnboundedSender<Update>,
-) -> Result<i64, StoreError> {
+pub(super) async fn replay_unhandled(deps: &Deps, lanes: &Lanes) -> Result<i64, StoreError> {
     let mut conn = deps.store.conn().await?;
+    let mut readable = Vec::new();
     for (update_id, raw) in inbox::unhandled(&mut conn).await? {
         match serde_json::from_str::<Update>(&raw) {
-            Ok(u) => forward(sender, u),
+            Ok(u) => readable.push(u),
             Err(e) => {
                 tracing::error!(update_id, error = %e, "stored update unreadable; marked handled");
                 inbox::claim(&mut conn, update_id, "[]", deps.clock.now()).await?;
             }
         }
     }
-    Ok(inbox::max_update_id(&mut conn).await?.map_or(0, |m| m + 1))
+    let offset = inbox::max_update_id(&mut conn).await?.map_or(0, |m| m + 1);
+    lanes.forward(readable);
+    Ok(offset)
 }
 
 /// Polls until `shutdown`. A batch is stored whole, in one commit, before
@@ -47,7 +43,7 @@ pub(super) async fn replay_unhandled(
 pub(super) async fn poll(
     deps: Arc<Deps>,
     mut offset: i64,
-    sender: mpsc::UnboundedSender<Update>,
+    lanes: Lanes,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut backoff = Duration::from_millis(500);
@@ -64,7 +60,7 @@ pub(super) async fn poll(
                 };
                 match store_batch(&deps, updates).await {
                     Ok(fresh) => {
-                        fresh.into_iter().for_each(|u| forward(&sender, u));
+                        lanes.forward(fresh);
                         offset = last + 1;
                         backoff = Duration::from_millis(500);
                         continue;
@@ -88,17 +84,6 @@ pub(super) async fn poll(
     }
 }
 
-/// Hands a stored update to the dispatcher. The channel closes only when the
-/// dispatcher has stopped; the update stays in the inbox for the next start.
-fn forward(sender: &mpsc::UnboundedSender<Update>, u: Update) {
-    if let Err(e) = sender.send(u) {
-        tracing::debug!(
-            update_id = e.0.id.0,
-            "dispatcher stopped; update left for the next start"
-        );
-    }
-}
-
 /// Stores a batch in one durable commit; the updates newly stored, to
 /// handle (one seen before was handled, or is being, already).
 async fn store_batch(deps: &Deps, updates: Vec<Update>) -> Result<Vec<Update>, StoreError> {
@@ -117,45 +102,4 @@ async fn store_batch(deps: &Deps, updates: Vec<Update>) -> Result<Vec<Update>, S
         .into_iter()
         .filter(|u| fresh.contains(&i64::from(u.id.0)))
         .collect())
-}
-
-/// Feeds the dispatcher from the poller (and the start-up replay) instead of
-/// letting teloxide poll, so every update is stored first.
-pub(super) struct ChannelListener {
-    receiver: mpsc::UnboundedReceiver<Update>,
-    token: StopToken,
-    flag: StopFlag,
-}
-
-impl ChannelListener {
-    pub(super) fn new(receiver: mpsc::UnboundedReceiver<Update>) -> Self {
-        let (token, flag) = mk_stop_token();
-        ChannelListener {
-            receiver,
-            token,
-            flag,
-        }
-    }
-}
-
-impl UpdateListener for ChannelListener {
-    type Err = Infallible;
-
-    fn stop_token(&mut self) -> StopToken {
-        self.token.clone()
-    }
-}
-
-impl<'a> AsUpdateStream<'a> for ChannelListener {
-    type StreamErr = Infallible;
-    type Stream = BoxStream<'a, Result<Update, Infallible>>;
-
-    fn as_stream(&'a mut self) -> Self::Stream {
-        let flag = self.flag.clone();
-        futures::stream::unfold(&mut self.receiver, |rx| async move {
-            rx.recv().await.map(|u| (Ok(u), rx))
-        })
-        .take_until(flag.map(|_| ()))
-        .boxed()
-    }
 }

@@ -30,7 +30,7 @@ use crate::store::{Conn, StoreError, dialogues, outbox};
 
 use context::{Here, InProject};
 pub use event::{Attachment, ChatInfo, Event, IncomingMessage, ReplyTo, Sender};
-pub use sheets::{MAX_SHEET_BYTES, Prepared, is_upload, prepare};
+pub use sheets::{MAX_SHEET_BYTES, Prepared, is_upload, needs_preparing, prepare};
 
 /// What the conversation needs beyond the store.
 pub struct Env<'a> {

@@ -53,6 +53,20 @@ pub fn is_upload(msg: &IncomingMessage) -> bool {
     msg.attachment.is_some() && msg.chat.kind == ChatKind::Private
 }
 
+/// Whether [`prepare`] makes anything for this event (`/export` asked): a
+/// caller handling several events in one transaction closes it first, so
+/// the workbook reads what the events before it wrote.
+pub fn needs_preparing(event: &Event, bot_username: &str) -> bool {
+    let Event::Message(msg) = event else {
+        return false;
+    };
+    let asks = matches!(
+        parse_command(&msg.text, bot_username),
+        Some(Parsed::Known(Command::Export, _))
+    );
+    asks && !is_upload(msg)
+}
+
 /// Makes `/export`'s workbook for an update about to be handled; nothing
 /// for any other. Who may have which projects is worked out as the
 /// conversation will, in a transaction that is rolled back: deciding
@@ -66,11 +80,7 @@ pub async fn prepare(
     let Event::Message(msg) = event else {
         return Ok(Prepared::default());
     };
-    let asks = matches!(
-        parse_command(&msg.text, env.bot_username),
-        Some(Parsed::Known(Command::Export, _))
-    );
-    if !asks || is_upload(msg) {
+    if !needs_preparing(event, env.bot_username) {
         return Ok(Prepared::default());
     }
     let mut probe = store.begin().await?;

@@ -110,19 +110,21 @@ pub async fn claim(
     Ok(done.rows_affected() == 1)
 }
 
-/// Confirms an update's replies sent and records the echo of a report
-/// among them (which message a correction edits), in one transaction.
-pub async fn confirm(
-    db: &Store,
-    update_id: i64,
-    echoes: &[(crate::domain::ids::ChatRef, i64, i64)],
-    now: DateTime<Utc>,
-) -> Result<()> {
+/// An update whose replies went out: its id, and the echoes of reports
+/// among them as (chat, the report's message, the echo's message).
+pub type Replied = (i64, Vec<(crate::domain::ids::ChatRef, i64, i64)>);
+
+/// Confirms updates' replies sent and records the echoes of reports among
+/// them (which message a correction edits), all in one transaction: the
+/// replies of many chats go out at once, and one commit serves them all.
+pub async fn confirm(db: &Store, replied: &[Replied], now: DateTime<Utc>) -> Result<()> {
     let mut tx = db.begin().await?;
-    for (chat, source, echo) in echoes {
-        super::replies::remember_echo(&mut tx, chat, *source, *echo).await?;
+    for (update_id, echoes) in replied {
+        for (chat, source, echo) in echoes {
+            super::replies::remember_echo(&mut tx, chat, *source, *echo).await?;
+        }
+        mark_replied(&mut tx, *update_id, now).await?;
     }
-    mark_replied(&mut tx, update_id, now).await?;
     tx.commit().await.op("inbox::confirm (commit)")
 }
 
