@@ -35,10 +35,19 @@ struct Sent {
     done: oneshot::Sender<()>,
 }
 
+/// Each chat's last replies in flight.
+#[derive(Default)]
+struct Chains {
+    by_chat: HashMap<i64, Chain>,
+    /// The size at which the chains that are done are dropped: twice what
+    /// remained at the last pruning, so a pruning costs O(1) per reply.
+    prune_at: usize,
+}
+
 /// Sends replies in order per chat; see the module's comment.
 pub(super) struct Replier {
     deps: Arc<Deps>,
-    chains: Mutex<HashMap<i64, Chain>>,
+    chains: Mutex<Chains>,
     confirmations: mpsc::UnboundedSender<Sent>,
     confirmer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -49,7 +58,7 @@ impl Replier {
         let confirmer = tokio::spawn(confirm_loop(deps.clone(), rx));
         Arc::new(Replier {
             deps,
-            chains: Mutex::new(HashMap::new()),
+            chains: Mutex::new(Chains::default()),
             confirmations,
             confirmer: Mutex::new(Some(confirmer)),
         })
@@ -67,11 +76,12 @@ impl Replier {
         let key = chat.unwrap_or_default();
         let mut chains = self.chains.lock().unwrap_or_else(PoisonError::into_inner);
         // Chains that are done are dropped as new ones come, so the map holds
-        // only the chats with replies in flight.
-        if chains.len() >= 1024 {
-            chains.retain(|_, c| c.peek().is_none());
+        // about the chats with replies in flight.
+        if chains.by_chat.len() >= chains.prune_at {
+            chains.by_chat.retain(|_, c| c.peek().is_none());
+            chains.prune_at = (2 * chains.by_chat.len()).max(1024);
         }
-        let before = chains.get(&key).cloned();
+        let before = chains.by_chat.get(&key).cloned();
         let (deps, confirmations) = (self.deps.clone(), self.confirmations.clone());
         let task = tokio::spawn(
             async move {
@@ -87,7 +97,9 @@ impl Replier {
             }
             .instrument(span),
         );
-        chains.insert(key, task.map(|_| ()).boxed().shared());
+        chains
+            .by_chat
+            .insert(key, task.map(|_| ()).boxed().shared());
     }
 
     /// Resolves once the replies of `chat`'s updates handled so far are
@@ -97,6 +109,7 @@ impl Replier {
             .chains
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .by_chat
             .get(&chat)
             .cloned();
         if let Some(chain) = chain {
@@ -110,6 +123,7 @@ impl Replier {
             .chains
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .by_chat
             .drain()
             .map(|(_, c)| c)
             .collect();

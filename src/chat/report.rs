@@ -10,7 +10,7 @@ use crate::domain::report::{Field, ReportErrorKind, parse_report};
 use crate::domain::time::ReportingWeek;
 use crate::render::report::{report_echo, report_error};
 use crate::render::text::t;
-use crate::service::reports::{self, Submission, SubmitError};
+use crate::service::reports::{self, Submission, SubmitError, Whose};
 use crate::store::outbox::PromptAnswered;
 use crate::store::{Conn, dialogues, replies, reports as stored};
 
@@ -156,7 +156,7 @@ async fn submit(
     let here = p.here;
     let by = here.person.account.to_string();
     let submission = Submission {
-        code: &p.project.code,
+        whose: Whose::Project(p.project),
         text: report.text,
         submitted_by: &by,
         now,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::domain::ids::ChatRef;
-use crate::domain::model::{RecordedProblem, ReportEcho};
+use crate::domain::model::{Project, RecordedProblem, ReportEcho};
 use crate::domain::report::{ReportError, parse_report, resolve_done};
 use crate::domain::schedule::report_deadline;
 use crate::domain::time::{ReportingWeek, local_date};
@@ -45,9 +45,16 @@ pub async fn submit(
     Ok(echo)
 }
 
+/// Whose report it is: a project code from the command line, or the
+/// project the chat already read in the same transaction (no second look-up).
+pub enum Whose<'a> {
+    Code(&'a str),
+    Project(&'a Project),
+}
+
 /// A report as it reaches the service.
 pub struct Submission<'a> {
-    pub code: &'a str,
+    pub whose: Whose<'a>,
     pub text: &'a str,
     pub submitted_by: &'a str,
     pub now: DateTime<Utc>,
@@ -69,7 +76,7 @@ pub async fn submit_with(
     now: DateTime<Utc>,
 ) -> Result<ReportEcho, SubmitError> {
     let s = Submission {
-        code,
+        whose: Whose::Code(code),
         text,
         submitted_by,
         now,
@@ -85,25 +92,31 @@ pub async fn submit_in(
     settings: &Settings,
     s: &Submission<'_>,
 ) -> Result<ReportEcho, SubmitError> {
-    let (code, text, submitted_by, now) = (s.code, s.text, s.submitted_by, s.now);
+    let (text, submitted_by, now) = (s.text, s.submitted_by, s.now);
     let tz = settings.timezone;
     let parsed = parse_report(text)?;
-    let project = projects::by_code(&mut *tx, code)
-        .await?
-        .ok_or_else(|| SubmitError::UnknownProject(code.to_string()))?;
+    let project = match s.whose {
+        Whose::Project(p) => p.clone(),
+        Whose::Code(code) => projects::by_code(&mut *tx, code)
+            .await?
+            .ok_or_else(|| SubmitError::UnknownProject(code.to_string()))?,
+    };
     if !project.active {
-        return Err(SubmitError::Archived(code.to_string()));
+        return Err(SubmitError::Archived(project.code));
     }
     let pledged = milestones::of_project(&mut *tx, project.id).await?;
     let done = resolve_done(&parsed, &pledged, local_date(now, tz))?;
 
     let week = s.week.unwrap_or_else(|| ReportingWeek::of_instant(now, tz));
-    if reports::count_for_week(&mut *tx, project.id, week).await? >= MAX_REPORTS_PER_WEEK as i64 {
+    let (sent, replaced) = reports::of_week(&mut *tx, project.id, week).await?;
+    if sent >= MAX_REPORTS_PER_WEEK as i64 {
         return Err(SubmitError::TooManyReports(MAX_REPORTS_PER_WEEK));
     }
     let deadline = report_deadline(&settings.deadline, tz, week);
     let late = deadline.is_some_and(|d| now > d);
-    let replaced = reports::retire_current(&mut *tx, project.id, week).await?;
+    if let Some(old) = replaced {
+        reports::retire(&mut *tx, old).await?;
+    }
     let report_id = reports::insert(
         &mut *tx,
         &reports::NewReport {

@@ -58,28 +58,32 @@ pub struct NewReport<'a> {
     pub source: Option<(&'a ChatRef, i64)>,
 }
 
-/// Retires the current report of the week, if any; returns its id.
-pub async fn retire_current(
+/// Reports sent for `week` so far, and the one in force among them.
+pub async fn of_week(
     conn: &mut Conn,
     project_id: i64,
     week: ReportingWeek,
-) -> Result<Option<i64>> {
-    let id: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM reports WHERE project_id = $1 AND week = $2 AND current = 1",
+) -> Result<(i64, Option<i64>)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS sent, MAX(CASE WHEN current = 1 THEN id END) AS in_force \
+         FROM reports WHERE project_id = $1 AND week = $2",
     )
     .bind(project_id)
     .bind(week.to_string())
-    .fetch_optional(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
-    .op("reports::retire_current (select)")?;
-    if let Some(id) = id {
-        sqlx::query("UPDATE reports SET current = 0 WHERE id = $1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .op("reports::retire_current (update)")?;
-    }
-    Ok(id)
+    .op("reports::of_week")?;
+    Ok((get(&row, "sent")?, get(&row, "in_force")?))
+}
+
+/// A report no longer in force: a later one replaced it.
+pub async fn retire(conn: &mut Conn, report_id: i64) -> Result<()> {
+    sqlx::query("UPDATE reports SET current = 0 WHERE id = $1")
+        .bind(report_id)
+        .execute(&mut *conn)
+        .await
+        .op("reports::retire")?;
+    Ok(())
 }
 
 pub async fn insert(conn: &mut Conn, r: &NewReport<'_>) -> Result<i64> {
@@ -183,16 +187,6 @@ pub async fn current_all(conn: &mut Conn) -> Result<Vec<Report>> {
     .await
     .op("reports::current_all")?;
     rows.iter().map(report).collect()
-}
-
-/// How many reports (current and replaced) the project sent for `week`.
-pub async fn count_for_week(conn: &mut Conn, project_id: i64, week: ReportingWeek) -> Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE project_id = $1 AND week = $2")
-        .bind(project_id)
-        .bind(week.to_string())
-        .fetch_one(&mut *conn)
-        .await
-        .op("reports::count_for_week")
 }
 
 /// The project and week of the report last recorded from message

@@ -14,7 +14,7 @@ use crate::helpers::{TestDb, sh};
 
 /// What one report replying to the prompt costs today (BENCHMARKS.md,
 /// ingest): storing its batch, handling it, confirming its echo.
-const STATEMENTS_PER_REPORT: u64 = 27;
+const STATEMENTS_PER_REPORT: u64 = 25;
 
 const WAIT: Duration = Duration::from_secs(15);
 

@@ -110,22 +110,24 @@ fn match_key(text: &str, key: &str) -> Option<usize> {
     if !key.is_ascii() {
         return text.starts_with(key).then_some(key.len());
     }
-    let wanted: Vec<char> = key.chars().filter(|c| *c != ' ').collect();
-    let mut next = 0;
+    // Every line is tried against every key: no allocation per try.
+    let mut wanted = key.bytes().filter(|b| *b != b' ').peekable();
+    let mut started = false;
     for (i, c) in text.char_indices() {
-        if next == wanted.len() {
+        let Some(&w) = wanted.peek() else {
             // A whole word: `progressive` is not `progress`.
             return (!c.is_ascii_alphanumeric()).then_some(i);
-        }
-        if next > 0 && matches!(c, ' ' | '_' | '-') {
+        };
+        if started && matches!(c, ' ' | '_' | '-') {
             continue;
         }
-        if !c.eq_ignore_ascii_case(&wanted[next]) {
+        if !c.eq_ignore_ascii_case(&char::from(w)) {
             return None;
         }
-        next += 1;
+        wanted.next();
+        started = true;
     }
-    (next == wanted.len()).then_some(text.len())
+    wanted.peek().is_none().then_some(text.len())
 }
 
 #[cfg(test)]
