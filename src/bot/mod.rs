@@ -2,11 +2,14 @@
 //! updates into the conversation's events and delivers its replies.
 //!
 //! Updates are durable before they are acknowledged (ARCHITECTURE.md rule
-//! 4): the poller (`poll.rs`) stores each raw update in the inbox before it
-//! asks Telegram for the next batch (which is what confirms the previous
-//! one), and a handler (`handle.rs`) marks its update handled in the same
-//! transaction as its effects. At start-up, updates stored but not handled
-//! are handled first, and replies recorded but not confirmed sent are sent.
+//! 4): the poller (`poll.rs`) stores each `getUpdates` batch in the inbox,
+//! in one commit, before it asks Telegram for the next batch (which is what
+//! confirms the previous one). The lanes (`lanes.rs`) hand stored updates to
+//! the handler (`handle.rs`), one chat's always in order, which handles a
+//! run of them in one transaction that also marks each handled; their
+//! replies go out after the commit (`reply.rs`). At start-up, replies
+//! recorded but not confirmed sent are sent, then updates stored but not
+//! handled are handled, before polling starts.
 //!
 //! Telegram's conventions (numeric ids, negative for groups, a private
 //! chat's id being its user's) are known here and nowhere else.
