@@ -26,6 +26,23 @@ pub async fn store_batch(
             .await
             .op("inbox::store_batch (synchronous = FULL)")?;
     }
+    let stored = insert_batch(&mut conn, batch, now).await;
+    // Back to NORMAL whether or not the batch went in: the connection goes
+    // back to the pool, and every other commit on it should stay cheap.
+    if sqlite {
+        sqlx::query("PRAGMA synchronous = NORMAL")
+            .execute(&mut *conn)
+            .await
+            .op("inbox::store_batch (synchronous = NORMAL)")?;
+    }
+    stored
+}
+
+async fn insert_batch(
+    conn: &mut Conn,
+    batch: &[(i64, String)],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>> {
     let mut tx = conn.begin().await.op("inbox::store_batch (begin)")?;
     let mut fresh = Vec::with_capacity(batch.len());
     for (update_id, raw) in batch {
@@ -34,12 +51,6 @@ pub async fn store_batch(
         }
     }
     tx.commit().await.op("inbox::store_batch (commit)")?;
-    if sqlite {
-        sqlx::query("PRAGMA synchronous = NORMAL")
-            .execute(&mut *conn)
-            .await
-            .op("inbox::store_batch (synchronous = NORMAL)")?;
-    }
     Ok(fresh)
 }
 
