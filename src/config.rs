@@ -54,6 +54,13 @@ struct Raw {
     database: RawDatabase,
     telegram: RawTelegram,
     schedule: Schedule,
+    inbox: RawKeep,
+    outbox: RawKeep,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawKeep {
+    keep_days: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +85,7 @@ pub struct Schedule {
     pub bulletin: String,
     pub monthly: String,
     pub quarterly: String,
+    pub prune: String,
     /// Jobs that move to the next working day when due on a holiday.
     #[serde(deserialize_with = "names")]
     pub holiday_shift: Vec<String>,
@@ -154,7 +162,7 @@ fn names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error
 impl Schedule {
     /// Each job with its configuration key and cron expression, in
     /// `Job::ALL` order.
-    pub fn entries(&self) -> [(Job, &'static str, &str); 6] {
+    pub fn entries(&self) -> [(Job, &'static str, &str); 7] {
         [
             (Job::Prompt, "schedule.prompt", &self.prompt),
             (Job::Nudge, "schedule.nudge", &self.nudge),
@@ -162,6 +170,7 @@ impl Schedule {
             (Job::Bulletin, "schedule.bulletin", &self.bulletin),
             (Job::Monthly, "schedule.monthly", &self.monthly),
             (Job::Quarterly, "schedule.quarterly", &self.quarterly),
+            (Job::Prune, "schedule.prune", &self.prune),
         ]
     }
 }
@@ -186,7 +195,61 @@ pub struct Settings {
     pub crons: Vec<(Job, cron::Schedule)>,
     pub calendar: WorkCalendar,
     pub holiday_shift: Vec<Job>,
+    pub retention: Retention,
 }
+
+/// How long handled rows are kept before the daily prune deletes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Handled updates (`inbox.keep_days`): their effects live on in the
+    /// domain tables; the raw messages are not kept for no purpose.
+    pub inbox_days: i64,
+    /// The ledger's claims (`outbox.keep_days`): a claim must outlive every
+    /// rerun of its period, or a rerun would post the message again.
+    pub outbox_days: i64,
+}
+
+fn database(raw: &RawDatabase) -> Result<DatabaseSettings, ConfigError> {
+    let url = raw.url.trim().to_string();
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
+        return Err(invalid(
+            "database.url",
+            "must start with sqlite: or postgres://",
+        ));
+    }
+    if raw.max_connections == 0 {
+        return Err(invalid("database.max_connections", "must be at least 1"));
+    }
+    Ok(DatabaseSettings {
+        url,
+        max_connections: raw.max_connections,
+    })
+}
+
+fn retention(inbox: &RawKeep, outbox: &RawKeep) -> Result<Retention, ConfigError> {
+    if !(1..=3650).contains(&inbox.keep_days) {
+        return Err(invalid("inbox.keep_days", "must be between 1 and 3650"));
+    }
+    if !(MIN_OUTBOX_DAYS..=36500).contains(&outbox.keep_days) {
+        return Err(invalid(
+            "outbox.keep_days",
+            format!(
+                "must be between {MIN_OUTBOX_DAYS} and 36500: a shorter ledger could post a quarterly review twice"
+            ),
+        ));
+    }
+    Ok(Retention {
+        inbox_days: inbox.keep_days,
+        outbox_days: outbox.keep_days,
+    })
+}
+
+/// The shortest ledger retention allowed: a quarterly review's claim must
+/// outlive its quarter and the next, when a late rerun could still come.
+const MIN_OUTBOX_DAYS: i64 = 200;
 
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
@@ -283,19 +346,8 @@ impl Settings {
             })?);
         }
         let calendar = load_calendar(&raw.holidays_file)?;
-        let url = raw.database.url.trim().to_string();
-        if !(url.starts_with("sqlite:")
-            || url.starts_with("postgres://")
-            || url.starts_with("postgresql://"))
-        {
-            return Err(invalid(
-                "database.url",
-                "must start with sqlite: or postgres://",
-            ));
-        }
-        if raw.database.max_connections == 0 {
-            return Err(invalid("database.max_connections", "must be at least 1"));
-        }
+        let retention = retention(&raw.inbox, &raw.outbox)?;
+        let database = database(&raw.database)?;
         let api_url = raw.telegram.api_url.trim().to_string();
         if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
             return Err(invalid("telegram.api_url", "must be an http(s) URL"));
@@ -314,10 +366,7 @@ impl Settings {
             admins: raw.admins,
             liaisons: raw.liaisons,
             leadership_chats: raw.leadership_chats,
-            database: DatabaseSettings {
-                url,
-                max_connections: raw.database.max_connections,
-            },
+            database,
             telegram: TelegramSettings {
                 api_url,
                 throttle: raw.telegram.throttle,
@@ -328,6 +377,7 @@ impl Settings {
             crons,
             calendar,
             holiday_shift,
+            retention,
         })
     }
 

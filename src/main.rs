@@ -4,23 +4,19 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, anyhow};
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
+mod cli;
 mod demo;
 
 use duban::bot::BotError;
 use duban::clock::{Clock, ShiftedClock, SystemClock};
 use duban::config::Settings;
 use duban::domain::lang::Lang;
-use duban::domain::rhythm::RunCtx;
-use duban::domain::schedule::{Job, period};
-use duban::domain::time::local_date;
+use duban::domain::schedule::Job;
 use duban::domain::time::{ReportingWeek, parse_instant};
-use duban::jobs::{JobDeps, run_once};
-use duban::render::bulletin::render;
-use duban::render::html::html_to_plain;
 use duban::render::overview::{render_portfolio, render_project};
 use duban::render::report::{report_echo, report_error};
 use duban::render::text::t;
@@ -99,6 +95,15 @@ enum Command {
     Monthly(JobArgs),
     /// Post the quarterly review of the quarter before --now.
     Quarterly(JobArgs),
+    /// Delete handled updates older than inbox.keep_days and ledger claims
+    /// older than outbox.keep_days (as of --now); what `duban run` does daily.
+    Prune(JobArgs),
+    /// Write a consistent copy of the SQLite database to FILE, even while
+    /// the bot runs (PostgreSQL: use pg_dump).
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        file: PathBuf,
+    },
     /// The whole bot offline: a sample portfolio, simulated people and
     /// Telegram, a few weeks on a fast clock; prints the chats' transcripts.
     Demo {
@@ -127,6 +132,7 @@ impl Command {
             Command::Bulletin(a) => (Job::Bulletin, a),
             Command::Monthly(a) => (Job::Monthly, a),
             Command::Quarterly(a) => (Job::Quarterly, a),
+            Command::Prune(a) => (Job::Prune, a),
             _ => return None,
         })
     }
@@ -269,99 +275,6 @@ fn run_bot(settings: Settings, now: Option<&str>) -> ExitCode {
     })
 }
 
-/// A job by hand, through the same ledger as the scheduler: what was sent
-/// already (by either) is not sent again.
-async fn run_job(
-    store: &Store,
-    mut settings: Settings,
-    job: Job,
-    dry_run: bool,
-    now: DateTime<Utc>,
-    lang: Lang,
-) -> anyhow::Result<()> {
-    settings.locale = lang;
-    let tz = settings.timezone;
-    if dry_run && job == Job::Bulletin {
-        // The bulletin itself, whether or not a leadership chat is configured.
-        let b = portfolio::bulletin(store, &settings, now).await?;
-        println!("{}", render(&b, lang, tz));
-        return Ok(());
-    }
-    let deps = JobDeps {
-        store: store.clone(),
-        settings: std::sync::Arc::new(settings),
-        owner: duban::app::instance_id(),
-        hooks: Default::default(),
-    };
-    if dry_run && matches!(job, Job::Monthly | Job::Quarterly) {
-        let ctx = RunCtx {
-            now,
-            tz,
-            policy: deps.settings.policy(),
-            lang,
-            late: false,
-        };
-        let period = period(job, local_date(now, tz));
-        let mut conn = store.conn().await?;
-        match duban::jobs::analysis::text(&mut conn, &deps, job, &period, ctx).await? {
-            Some(text) => println!("{}", html_to_plain(&text)),
-            None => println!("{} {period}: nothing to analyse", job.name()),
-        }
-        return Ok(());
-    }
-    let outcome = if dry_run {
-        run_once(&deps, None, job, now, now, false).await?
-    } else {
-        let (_keep, mut shutdown) = tokio::sync::watch::channel(false);
-        let connected = duban::bot::connect(&deps.settings, &mut shutdown)
-            .await?
-            .ok_or_else(|| anyhow!("stopped before Telegram answered"))?;
-        let messenger = connected.messenger(store.clone());
-        run_once(&deps, Some(&messenger), job, now, now, false).await?
-    };
-    print_outcome(&outcome, dry_run)
-}
-
-/// What a job run did, a line a message for a dry run; an error when some
-/// message could not be delivered.
-fn print_outcome(outcome: &duban::jobs::Outcome, dry_run: bool) -> anyhow::Result<()> {
-    if let Some(why) = &outcome.skipped {
-        println!(
-            "{} {}: nothing to send ({why})",
-            outcome.job, outcome.period
-        );
-        return Ok(());
-    }
-    if dry_run {
-        for p in &outcome.planned {
-            println!("→ {}\n{}\n", p.chat_key, html_to_plain(&p.out.text));
-        }
-        println!(
-            "{} {}: {} message(s) would be sent (dry run)",
-            outcome.job,
-            outcome.period,
-            outcome.planned.len()
-        );
-    } else {
-        println!(
-            "{} {}: {} sent, {} via group mention, {} already sent, {} failed",
-            outcome.job,
-            outcome.period,
-            outcome.sent,
-            outcome.redirected,
-            outcome.already,
-            outcome.failed
-        );
-    }
-    if outcome.failed > 0 {
-        bail!(
-            "{} message(s) could not be delivered; they will be retried once by `duban run`",
-            outcome.failed
-        );
-    }
-    Ok(())
-}
-
 /// Ctrl-C, or SIGTERM from a service manager.
 async fn terminated() {
     #[cfg(unix)]
@@ -418,6 +331,7 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
             import_file(&store, &settings, &file, sheet.as_deref(), at).await
         }
         Command::Export { file } => export_file(&store, &settings, &file, at).await,
+        Command::Backup { file } => cli::backup(&store, &file).await,
         Command::Status { code } => status(&store, &settings, code, at).await,
         Command::Report { code, file, by } => {
             report(&store, &settings, &code, file.as_deref(), &by, at).await
@@ -427,8 +341,11 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         | Command::Deadline(_)
         | Command::Bulletin(_)
         | Command::Monthly(_)
-        | Command::Quarterly(_) => match cli.command.job() {
-            Some((job, args)) => run_job(&store, settings, job, args.dry_run, now, lang).await,
+        | Command::Quarterly(_)
+        | Command::Prune(_) => match cli.command.job() {
+            Some((job, args)) => {
+                cli::jobs::run_job(&store, settings, job, args.dry_run, now, lang).await
+            }
             None => Err(anyhow!("not a job command")),
         },
     };

@@ -16,16 +16,19 @@ pub enum Job {
     Bulletin,
     Monthly,
     Quarterly,
+    /// Housekeeping: old inbox and ledger rows deleted; sends nothing.
+    Prune,
 }
 
 impl Job {
-    pub const ALL: [Job; 6] = [
+    pub const ALL: [Job; 7] = [
         Job::Prompt,
         Job::Nudge,
         Job::Deadline,
         Job::Bulletin,
         Job::Monthly,
         Job::Quarterly,
+        Job::Prune,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Job {
             Job::Bulletin => "bulletin",
             Job::Monthly => "monthly",
             Job::Quarterly => "quarterly",
+            Job::Prune => "prune",
         }
     }
 
@@ -46,6 +50,11 @@ impl Job {
     /// Jobs that ask owners to report: pointless in a week without a working day.
     pub fn is_weekly_chase(self) -> bool {
         matches!(self, Job::Prompt | Job::Nudge | Job::Deadline)
+    }
+
+    /// Jobs that post messages (all but housekeeping).
+    pub fn sends(self) -> bool {
+        !matches!(self, Job::Prune)
     }
 }
 
@@ -67,6 +76,7 @@ pub fn period(job: Job, day: NaiveDate) -> String {
             let prev = q_start - Duration::days(1);
             format!("{}-Q{}", prev.year(), (prev.month() - 1) / 3 + 1)
         }
+        Job::Prune => day.to_string(),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod bulletin;
 pub mod deadline;
 pub mod nudge;
 pub mod prompt;
+pub mod prune;
 pub mod scheduler;
 mod targets;
 
@@ -64,6 +65,8 @@ pub struct Outcome {
     pub failed: usize,
     /// Why nothing was planned (a week without working days), if so.
     pub skipped: Option<String>,
+    /// What housekeeping deleted (or, on a dry run, would delete).
+    pub pruned: Option<crate::store::retention::Pruned>,
 }
 
 /// A run is late when it starts this long after its scheduled time.
@@ -104,6 +107,10 @@ async fn run_inner(
         late,
         ..Outcome::default()
     };
+    if !job.sends() {
+        outcome.pruned = Some(prune::run(deps, now, messenger.is_none()).await?);
+        return Ok(outcome);
+    }
     let week = ReportingWeek::containing(day);
     if job.is_weekly_chase() && !settings.calendar.has_working_day(week) {
         outcome.skipped = Some(format!("{week} has no working day"));
@@ -124,6 +131,7 @@ async fn run_inner(
         Job::Deadline => deadline::plan(&mut conn, deps, week, ctx).await?,
         Job::Bulletin => bulletin::plan(&mut conn, deps, week, ctx).await?,
         Job::Monthly | Job::Quarterly => analysis::plan(&mut conn, deps, job, &period, ctx).await?,
+        Job::Prune => Vec::new(),
     };
     drop(conn);
     let Some(messenger) = messenger else {

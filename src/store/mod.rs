@@ -13,6 +13,7 @@ pub mod problems;
 pub mod projects;
 pub mod replies;
 pub mod reports;
+pub mod retention;
 
 use std::path::Path;
 
@@ -143,6 +144,13 @@ impl Store {
             .await
             .op("connect")?;
         if backend == Backend::Sqlite {
+            // A new file gives free pages back a little at a time after a
+            // prune (`retention.rs`); on an existing one this only takes
+            // effect at its next VACUUM.
+            sqlx::query("PRAGMA auto_vacuum = INCREMENTAL")
+                .execute(&pool)
+                .await
+                .op("connect (auto_vacuum)")?;
             // WAL lets readers in other processes (a CLI `status` while the
             // bot runs) proceed during a write; the setting persists in the file.
             sqlx::query("PRAGMA journal_mode = WAL")

@@ -15,6 +15,7 @@ mod export;
 mod fuzz;
 mod helpers;
 mod replies;
+mod retention;
 mod rhythm;
 mod secrets;
 mod sheets;
