@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::faults::Hooks;
 use crate::jobs::{JobDeps, scheduler};
+use crate::ops::{self, Health};
 use crate::store::Store;
 
 /// A fresh id per process start: who holds the ledger claims it makes.
@@ -59,6 +60,19 @@ async fn run_instance(
         owner: instance_id(),
         hooks: hooks.clone(),
     };
+    let health = Arc::new(Health::default());
+    let ops = match &settings.ops.listen {
+        Some(addr) => {
+            let listener = ops::listen(addr).await?;
+            let (store, health, shutdown) = (store.clone(), health.clone(), shutdown.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = ops::serve(listener, store, health, shutdown).await {
+                    tracing::error!(error = %e, "ops endpoints stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     let messenger = connected.messenger(store.clone());
     let start = scheduler::prepare(&jobs, clock.as_ref()).await?;
     let scheduler_clock = clock.clone();
@@ -75,9 +89,22 @@ async fn run_instance(
             tracing::error!(error = %e, "scheduler stopped");
         }
     });
-    let result = bot::serve(connected, settings, store.clone(), clock, shutdown, hooks).await;
+    let result = bot::serve(
+        connected,
+        settings,
+        store.clone(),
+        clock,
+        shutdown,
+        hooks,
+        health,
+    )
+    .await;
     if let Err(e) = scheduler.await {
         tracing::error!(error = %e, "the scheduler task ended abnormally");
+    }
+    if let Some(ops) = ops {
+        // Read-only: nothing to finish, and it must not outlive the bot.
+        ops.abort();
     }
     store.close().await;
     result

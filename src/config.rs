@@ -56,6 +56,12 @@ struct Raw {
     schedule: Schedule,
     inbox: RawKeep,
     outbox: RawKeep,
+    ops: RawOps,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawOps {
+    listen: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -196,6 +202,14 @@ pub struct Settings {
     pub calendar: WorkCalendar,
     pub holiday_shift: Vec<Job>,
     pub retention: Retention,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served (`ops.listen`);
+    /// `None` when empty (off).
+    pub ops: OpsSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpsSettings {
+    pub listen: Option<String>,
 }
 
 /// How long handled rows are kept before the daily prune deletes them.
@@ -226,6 +240,19 @@ fn database(raw: &RawDatabase) -> Result<DatabaseSettings, ConfigError> {
     Ok(DatabaseSettings {
         url,
         max_connections: raw.max_connections,
+    })
+}
+
+fn ops(raw: &RawOps) -> Result<OpsSettings, ConfigError> {
+    let listen = raw.listen.trim();
+    if listen.is_empty() {
+        return Ok(OpsSettings { listen: None });
+    }
+    listen
+        .parse::<std::net::SocketAddr>()
+        .map_err(|e| invalid("ops.listen", format!("'{listen}' is not IP:PORT: {e}")))?;
+    Ok(OpsSettings {
+        listen: Some(listen.to_string()),
     })
 }
 
@@ -347,6 +374,7 @@ impl Settings {
         }
         let calendar = load_calendar(&raw.holidays_file)?;
         let retention = retention(&raw.inbox, &raw.outbox)?;
+        let ops = ops(&raw.ops)?;
         let database = database(&raw.database)?;
         let api_url = raw.telegram.api_url.trim().to_string();
         if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
@@ -378,6 +406,7 @@ impl Settings {
             calendar,
             holiday_shift,
             retention,
+            ops,
         })
     }
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod faults;
 pub mod jobs;
+pub mod ops;
 pub mod render;
 pub mod service;
 pub mod sheets;

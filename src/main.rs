@@ -263,7 +263,12 @@ fn run_bot(settings: Settings, now: Option<&str>) -> ExitCode {
         });
         match duban::app::run(settings, clock, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e @ (BotError::NoToken | BotError::TokenRejected | BotError::BadApiUrl(_))) => {
+            Err(
+                e @ (BotError::NoToken
+                | BotError::TokenRejected
+                | BotError::BadApiUrl(_)
+                | BotError::Ops(_)),
+            ) => {
                 eprintln!("duban: {e}");
                 ExitCode::from(2)
             }

@@ -19,6 +19,7 @@ use tracing::Instrument;
 
 use crate::chat::{self, Env, Event, Prepared};
 use crate::domain::outgoing::{Delivery, Outgoing};
+use crate::ops::names;
 use crate::render::text::t;
 use crate::store::{Conn, Op, StoreError, inbox};
 
@@ -117,6 +118,7 @@ async fn handle_run(deps: &Arc<Deps>, replier: &Replier, run: Vec<Ready>) {
     if run.is_empty() {
         return;
     }
+    let started = std::time::Instant::now();
     let together = match run.len() {
         1 => None,
         n => Some(
@@ -127,6 +129,7 @@ async fn handle_run(deps: &Arc<Deps>, replier: &Replier, run: Vec<Ready>) {
     };
     match together {
         Some(Ok(Some(all))) => {
+            metrics::counter!(names::UPDATES_HANDLED).increment(all.len() as u64);
             for (ready, replies) in run.into_iter().zip(all) {
                 replier.send(ready.chat, ready.update_id, replies, ready.span);
             }
@@ -140,6 +143,7 @@ async fn handle_run(deps: &Arc<Deps>, replier: &Replier, run: Vec<Ready>) {
             }
         }
     }
+    metrics::histogram!(names::HANDLING_SECONDS).record(started.elapsed().as_secs_f64());
 }
 
 /// The run's replies, update by update; `None` when one of them was
@@ -178,7 +182,10 @@ async fn handle_alone(deps: &Deps, replier: &Replier, ready: Ready) {
     .instrument(span.clone())
     .await;
     match handled {
-        Ok(Some(replies)) => replier.send(ready.chat, ready.update_id, replies, span),
+        Ok(Some(replies)) => {
+            metrics::counter!(names::UPDATES_HANDLED).increment(1);
+            replier.send(ready.chat, ready.update_id, replies, span);
+        }
         Ok(None) => span.in_scope(|| tracing::debug!("already handled")),
         Err(e) => not_handled(deps, &span, &e, ready.event).await,
     }
@@ -188,6 +195,7 @@ async fn handle_alone(deps: &Deps, replier: &Replier, ready: Ready) {
 /// at the next start. Says so to the person.
 async fn not_handled(deps: &Deps, span: &tracing::Span, e: &StoreError, event: Option<Event>) {
     span.in_scope(|| tracing::error!(error = %e, "update not handled"));
+    metrics::counter!(names::UPDATES_FAILED).increment(1);
     if let Some(Event::Message(m)) = event {
         apologise(deps, m).instrument(span.clone()).await;
     }

@@ -55,6 +55,9 @@ pub enum BotError {
     BadApiUrl(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The operations endpoints could not listen on `ops.listen`.
+    #[error(transparent)]
+    Ops(#[from] crate::ops::OpsError),
 }
 
 struct Deps {
@@ -66,6 +69,7 @@ struct Deps {
     token: String,
     bot_id: u64,
     username: String,
+    health: Arc<crate::ops::Health>,
 }
 
 /// A bot whose token Telegram accepted.
@@ -145,7 +149,10 @@ pub async fn serve(
     clock: Arc<dyn Clock>,
     shutdown: watch::Receiver<bool>,
     hooks: Arc<crate::faults::Hooks>,
+    health: Arc<crate::ops::Health>,
 ) -> Result<(), BotError> {
+    // getMe was answered on connecting.
+    health.telegram_answered(true);
     let Connected {
         tg,
         token,
@@ -163,6 +170,7 @@ pub async fn serve(
         token: token.clone(),
         bot_id,
         username,
+        health,
     });
     let replier = reply::Replier::start(deps.clone());
     handle::resend_unconfirmed(&deps, &replier).await?;

@@ -9,6 +9,7 @@ use teloxide::prelude::*;
 use teloxide::types::Update;
 use tokio::sync::watch;
 
+use crate::ops::names;
 use crate::store::{StoreError, inbox};
 
 use super::Deps;
@@ -54,12 +55,14 @@ pub(super) async fn poll(
         };
         match batch {
             Ok(updates) => {
+                deps.health.telegram_answered(true);
                 let Some(last) = updates.last().map(|u| i64::from(u.id.0)) else {
                     backoff = Duration::from_millis(500);
                     continue;
                 };
                 match store_batch(&deps, updates).await {
                     Ok(fresh) => {
+                        metrics::counter!(names::UPDATES_RECEIVED).increment(fresh.len() as u64);
                         lanes.forward(fresh);
                         offset = last + 1;
                         backoff = Duration::from_millis(500);
@@ -72,6 +75,7 @@ pub(super) async fn poll(
                 }
             }
             Err(e) => {
+                deps.health.telegram_answered(false);
                 tracing::warn!(error = %redact(&e.to_string(), &deps.token), "getUpdates failed; retrying");
             }
         }

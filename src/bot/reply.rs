@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::domain::outgoing::{Delivery, Outgoing};
+use crate::ops::names;
 use crate::store::inbox::{self, Replied};
 
 use super::Deps;
@@ -156,6 +157,7 @@ async fn send_all(
         match deliver(&deps.tg, &deps.store, &deps.token, out).await {
             Delivery::Failed(why) => tracing::warn!(chat = %out.chat, why, "reply not delivered"),
             Delivery::Sent(ids) => {
+                metrics::counter!(names::MESSAGES_SENT, "job" => "reply").increment(1);
                 if let (Some(source), Some(echo)) = (out.echo_of, ids.first()) {
                     echoes.push((out.chat.clone(), source, *echo));
                 }

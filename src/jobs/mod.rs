@@ -229,6 +229,10 @@ async fn mark_sending(deps: &JobDeps, ids: &[i64]) -> Result<()> {
 }
 
 fn tally(outcome: &mut Outcome, delivery: &Delivery) {
+    if matches!(delivery, Delivery::Sent(_) | Delivery::Redirected(_)) {
+        let job = outcome.job.clone();
+        metrics::counter!(crate::ops::names::MESSAGES_SENT, "job" => job).increment(1);
+    }
     match delivery {
         Delivery::Sent(_) => outcome.sent += 1,
         Delivery::Redirected(_) => outcome.redirected += 1,

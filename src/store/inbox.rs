@@ -148,3 +148,18 @@ pub async fn mark_replied(conn: &mut Conn, update_id: i64, now: DateTime<Utc>) -
         .op("inbox::mark_replied")?;
     Ok(())
 }
+
+/// How many updates wait to be handled, and how many handled ones wait for
+/// their replies to be confirmed.
+pub async fn depth(conn: &mut Conn) -> Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN handled_at IS NULL THEN 1 ELSE 0 END), 0) AS unhandled, \
+                COALESCE(SUM(CASE WHEN handled_at IS NOT NULL AND replied_at IS NULL \
+                    AND replies IS NOT NULL AND replies <> '[]' THEN 1 ELSE 0 END), 0) AS unreplied \
+         FROM inbox",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .op("inbox::depth")?;
+    Ok((get(&row, "unhandled")?, get(&row, "unreplied")?))
+}

@@ -197,6 +197,15 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .op("ping")?;
+        Ok(())
+    }
 }
 
 /// Creates the folder of an SQLite file and asks for the file to be created

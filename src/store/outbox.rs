@@ -344,3 +344,11 @@ pub async fn set_last_fire(
 .op("outbox::set_last_fire")?;
     Ok(())
 }
+
+/// Ledger claims not sent yet (in the air, failed, or waiting for a retry).
+pub async fn pending(conn: &mut Conn) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .op("outbox::pending")
+}

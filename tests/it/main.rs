@@ -14,6 +14,7 @@ mod demo;
 mod export;
 mod fuzz;
 mod helpers;
+mod ops;
 mod replies;
 mod retention;
 mod rhythm;

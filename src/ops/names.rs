@@ -1,0 +1,41 @@
+//! The metrics' names, in one place, with their help texts.
+
+pub const UPDATES_RECEIVED: &str = "duban_updates_received_total";
+pub const UPDATES_HANDLED: &str = "duban_updates_handled_total";
+pub const UPDATES_FAILED: &str = "duban_updates_failed_total";
+pub const HANDLING_SECONDS: &str = "duban_handling_seconds";
+pub const MESSAGES_SENT: &str = "duban_messages_sent_total";
+pub const TELEGRAM_UP: &str = "duban_telegram_up";
+pub const INBOX_UNHANDLED: &str = "duban_inbox_unhandled";
+pub const INBOX_UNREPLIED: &str = "duban_inbox_unreplied";
+pub const OUTBOX_PENDING: &str = "duban_outbox_claims_pending";
+pub const POLLING: &str = "duban_polling";
+
+pub(super) fn describe() {
+    metrics::describe_counter!(
+        UPDATES_RECEIVED,
+        "Updates stored in the inbox (new ones only)"
+    );
+    metrics::describe_counter!(UPDATES_HANDLED, "Updates handled and committed");
+    metrics::describe_counter!(
+        UPDATES_FAILED,
+        "Updates whose handling failed (left unhandled for a later try)"
+    );
+    metrics::describe_histogram!(
+        HANDLING_SECONDS,
+        metrics::Unit::Seconds,
+        "Time to handle one run of updates, commit included"
+    );
+    metrics::describe_counter!(
+        MESSAGES_SENT,
+        "Messages sent, by job (replies: job=\"reply\")"
+    );
+    metrics::describe_gauge!(TELEGRAM_UP, "1 when the last getUpdates was answered");
+    metrics::describe_gauge!(INBOX_UNHANDLED, "Updates stored but not handled yet");
+    metrics::describe_gauge!(
+        INBOX_UNREPLIED,
+        "Updates handled whose replies are not confirmed sent"
+    );
+    metrics::describe_gauge!(OUTBOX_PENDING, "Ledger claims not sent yet");
+    metrics::describe_gauge!(POLLING, "1 when this instance polls Telegram");
+}

@@ -1,0 +1,119 @@
+//! The operations endpoints from outside, over HTTP on 127.0.0.1: health,
+//! readiness (with Telegram gone), and the Prometheus text.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::bot::{ADMIN, GROUP, Running, ask, settings_for, world};
+use crate::helpers::{TestDb, sh};
+
+/// A port nobody listens on now (the OS's choice, released at once).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `GET path`: the status code and the body.
+async fn get(port: u16, path: &str) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("ops endpoint listens");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).await.unwrap();
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_string())
+}
+
+/// The value of an unlabelled sample in Prometheus text.
+fn sample(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics_are_served_on_ops_listen() {
+    let db = TestDb::sqlite();
+    let sim = world().await;
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let settings = settings_for(&db, &sim, &[("DUBAN__OPS__LISTEN", &listen)]);
+    let bot = Running::start_with(&sim, settings, sh(2026, 11, 24, 10, 0)).await;
+
+    assert_eq!(get(port, "/healthz").await, (200, "ok\n".to_string()));
+    let (code, body) = get(port, "/readyz").await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.starts_with("ready\n"), "{body}");
+    assert!(
+        body.contains("database: ok") && body.contains("telegram: ok"),
+        "{body}"
+    );
+    assert!(body.contains("role: poller"), "{body}");
+
+    ask(&sim, GROUP, ADMIN, "/help").await;
+    ask(&sim, GROUP, ADMIN, "/newproject P1 新能源电池项目").await;
+    let (code, text) = get(port, "/metrics").await;
+    assert_eq!(code, 200);
+    assert!(
+        sample(&text, "duban_updates_received_total") >= Some(2.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "duban_updates_handled_total") >= Some(2.0),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "duban_inbox_unhandled"), Some(0.0), "{text}");
+    assert_eq!(
+        sample(&text, "duban_outbox_claims_pending"),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(sample(&text, "duban_telegram_up"), Some(1.0), "{text}");
+    assert!(
+        text.contains("duban_messages_sent_total{job=\"reply\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# HELP duban_updates_handled_total"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(crate::bot::TOKEN),
+        "no secret in the metrics"
+    );
+
+    // Telegram gone: not ready, and the page says which part is missing.
+    sim.shutdown().await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let body = loop {
+        let (code, body) = get(port, "/readyz").await;
+        if code == 503 {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still ready without Telegram: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        body.contains("telegram: unreachable") && body.contains("database: ok"),
+        "{body}"
+    );
+    bot.stop().await;
+}
+
+#[test]
+fn an_ops_listen_that_is_not_ip_and_port_is_refused_with_its_key() {
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let env = vec![("DUBAN__OPS__LISTEN".to_string(), "localhost".to_string())];
+    let e = duban::config::Settings::load_from(Some(empty.path()), &env).unwrap_err();
+    assert!(e.to_string().contains("ops.listen"), "{e}");
+}
