@@ -5,7 +5,7 @@
 //! `examples/pledge-sheet.xlsx` (generated here) imported as a newcomer would.
 
 use std::io::Cursor;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use calamine::{Data, Range, Reader, open_workbook_auto_from_rs};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,7 +18,7 @@ use duban::sheets::{ExportScope, long_csv, workbook};
 use duban::store::{Store, projects};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
-use crate::helpers::{EXAMPLE_CSV, TestDb, dump, revised_csv, sh};
+use crate::helpers::{EXAMPLE_CSV, TestDb, duban, dump, revised_csv, sh};
 
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
@@ -360,16 +360,6 @@ async fn a_liaisons_scope_holds_only_their_projects() {
             "{text}"
         );
     }
-}
-
-fn duban(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env("DUBAN__DATABASE__URL", &db.url)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run duban")
 }
 
 fn stdout_ok(db: &TestDb, out: Output) -> String {

@@ -225,3 +225,14 @@ pub fn tg_chat(id: impl ToString) -> duban::domain::ids::ChatRef {
 pub fn tg_person(id: impl ToString) -> duban::domain::ids::PersonRef {
     duban::domain::ids::PersonRef::new(duban::domain::ids::Platform::Telegram, id.to_string())
 }
+
+/// The `duban` binary run from outside in `dir`, on `db`'s database.
+pub fn duban(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(args)
+        .current_dir(dir)
+        .env("DUBAN__DATABASE__URL", &db.url)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run duban")
+}

@@ -1,7 +1,7 @@
 //! Storage that does not grow forever: the prune job's cut-offs, SQLite's
 //! free pages given back, and `duban backup` from outside.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,7 +10,7 @@ use duban::jobs::{JobDeps, prune};
 use duban::store::outbox::{self, NewClaim};
 use duban::store::{Store, inbox};
 
-use crate::helpers::{EXAMPLE_CSV, TestDb, sh};
+use crate::helpers::{EXAMPLE_CSV, TestDb, duban, sh};
 
 fn deps(db: &TestDb, store: &Store) -> JobDeps {
     JobDeps {
@@ -132,16 +132,6 @@ fn a_ledger_kept_too_short_to_guard_a_quarterly_review_is_refused() {
     let text = e.to_string();
     assert!(text.contains("outbox.keep_days"), "{text}");
     assert!(text.contains("quarterly review twice"), "{text}");
-}
-
-fn duban(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env("DUBAN__DATABASE__URL", &db.url)
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run duban")
 }
 
 fn text(out: &Output) -> String {
