@@ -13,6 +13,7 @@ use teloxide::types::{ForceReply, InputFile, MessageId, ReplyParameters, ThreadI
 
 use crate::domain::ids::{ChatRef, PersonRef};
 use crate::domain::outgoing::{Delivery, Outgoing, OutgoingDocument};
+use crate::ops::names;
 use crate::store::{Store, StoreError, chats, people};
 
 use super::convert::{chat_id, chat_ref};
@@ -186,14 +187,12 @@ async fn send_part(
         match req.await {
             Ok(m) => return Ok(i64::from(m.id.0)),
             Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
-                // Telegram's wait applies to the bot: nothing else leaves
-                // before it is over either.
                 tracing::warn!(
                     chat = chat.0,
                     seconds = wait.seconds(),
                     "Telegram asks to wait"
                 );
-                tg.pacer.hold_until(Instant::now() + wait.duration());
+                wait_out(tg, wait);
             }
             Err(RequestError::MigrateToChatId(new)) if attempt < MAX_ATTEMPTS => {
                 tracing::info!(chat = chat.0, new = new.0, "chat migrated; following it");
@@ -273,15 +272,21 @@ where
         attempt += 1;
         tg.pacer.wait(chat.0).await;
         match request().await {
-            Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => {
-                tg.pacer.hold_until(Instant::now() + wait.duration());
-            }
+            Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => wait_out(tg, wait),
             Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {
                 tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
             }
             done => return done,
         }
     }
+}
+
+/// A 429: Telegram's wait applies to the bot, so nothing else leaves
+/// before it is over either; counted for `/metrics`.
+fn wait_out(tg: &Telegram, wait: teloxide::types::Seconds) {
+    metrics::counter!(names::TELEGRAM_429).increment(1);
+    metrics::counter!(names::RETRY_AFTER_SECONDS).increment(u64::from(wait.seconds()));
+    tg.pacer.hold_until(Instant::now() + wait.duration());
 }
 
 async fn follow_migration(store: &Store, old: ChatId, new: ChatId) -> Result<(), StoreError> {

@@ -6,6 +6,8 @@ pub const UPDATES_FAILED: &str = "duban_updates_failed_total";
 pub const HANDLING_SECONDS: &str = "duban_handling_seconds";
 pub const MESSAGES_SENT: &str = "duban_messages_sent_total";
 pub const TELEGRAM_UP: &str = "duban_telegram_up";
+pub const TELEGRAM_429: &str = "duban_telegram_429_total";
+pub const RETRY_AFTER_SECONDS: &str = "duban_telegram_retry_after_seconds_total";
 pub const INBOX_UNHANDLED: &str = "duban_inbox_unhandled";
 pub const INBOX_UNREPLIED: &str = "duban_inbox_unreplied";
 pub const OUTBOX_PENDING: &str = "duban_outbox_claims_pending";
@@ -29,6 +31,15 @@ pub(super) fn describe() {
     metrics::describe_counter!(
         MESSAGES_SENT,
         "Messages sent, by job (replies: job=\"reply\")"
+    );
+    metrics::describe_counter!(
+        TELEGRAM_429,
+        "Requests Telegram refused with 429 Too Many Requests"
+    );
+    metrics::describe_counter!(
+        RETRY_AFTER_SECONDS,
+        metrics::Unit::Seconds,
+        "Seconds Telegram's 429 answers asked the bot to wait, summed"
     );
     metrics::describe_gauge!(TELEGRAM_UP, "1 when the last getUpdates was answered");
     metrics::describe_gauge!(INBOX_UNHANDLED, "Updates stored but not handled yet");

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use tgsim::Fault;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::bot::{ADMIN, GROUP, Running, ask, settings_for, world};
@@ -58,6 +59,7 @@ async fn health_readiness_and_metrics_are_served_on_ops_listen() {
     assert!(body.contains("role: poller"), "{body}");
 
     ask(&sim, GROUP, ADMIN, "/help").await;
+    sim.fail_next("sendMessage", 1, Fault::TooManyRequests { retry_after: 1 });
     ask(&sim, GROUP, ADMIN, "/newproject P1 新能源电池项目").await;
     let (code, text) = get(port, "/metrics").await;
     assert_eq!(code, 200);
