@@ -99,9 +99,11 @@ pub async fn count(db: &Store, cut: Cutoffs) -> Result<Pruned> {
     })
 }
 
-/// When more than this share of the file is free pages, they are given
-/// back to the file system.
+/// Free pages are given back once they are a quarter (1 / this) of the file.
 const FREE_SHARE_TO_COMPACT: i64 = 4;
+
+/// `PRAGMA auto_vacuum`'s value for INCREMENTAL.
+const AUTO_VACUUM_INCREMENTAL: i64 = 2;
 
 /// Checkpoints the WAL into the main file and, after a large prune, gives
 /// the free pages back: incrementally where the file was created so, by
@@ -127,7 +129,7 @@ async fn compact_sqlite(db: &Store) -> Result<i64> {
         .fetch_one(&mut *conn)
         .await
         .op("retention::compact (auto_vacuum)")?;
-    let steps: &[&'static str] = if mode == 2 {
+    let steps: &[&'static str] = if mode == AUTO_VACUUM_INCREMENTAL {
         &["PRAGMA incremental_vacuum"]
     } else {
         &["PRAGMA auto_vacuum = INCREMENTAL", "VACUUM"]
