@@ -162,7 +162,10 @@ async fn send_all(
                     echoes.push((out.chat.clone(), source, *echo));
                 }
             }
-            Delivery::Redirected(_) => {}
+            // Counted as sent, as the jobs count theirs (`jobs::tally`).
+            Delivery::Redirected(_) => {
+                metrics::counter!(names::MESSAGES_SENT, "job" => "reply").increment(1);
+            }
         }
     }
     echoes

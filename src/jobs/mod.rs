@@ -65,8 +65,6 @@ pub struct Outcome {
     pub failed: usize,
     /// Why nothing was planned (a week without working days), if so.
     pub skipped: Option<String>,
-    /// What housekeeping deleted (or, on a dry run, would delete).
-    pub pruned: Option<crate::store::retention::Pruned>,
 }
 
 /// A run is late when it starts this long after its scheduled time.
@@ -108,7 +106,9 @@ async fn run_inner(
         ..Outcome::default()
     };
     if !job.sends() {
-        outcome.pruned = Some(prune::run(deps, now, messenger.is_none()).await?);
+        // What it deleted is in its log line; the command line calls it
+        // directly to print the counts.
+        prune::run(deps, now, messenger.is_none()).await?;
         return Ok(outcome);
     }
     let week = ReportingWeek::containing(day);
