@@ -23,6 +23,11 @@ impl Hooks {
 
     #[inline(always)]
     pub(crate) async fn handling(&self) {}
+
+    #[inline(always)]
+    pub(crate) fn handling_fault(&self) -> Option<crate::store::StoreError> {
+        None
+    }
 }
 
 #[cfg(feature = "faults")]
@@ -31,10 +36,14 @@ mod armed {
 
     use tokio::sync::Notify;
 
+    use crate::store::StoreError;
+
     #[derive(Debug, Default)]
     pub struct Hooks {
         after_claims: AtomicI64,
         before_handling: AtomicI64,
+        failing: AtomicI64,
+        failing_transient: AtomicBool,
         stalled: AtomicBool,
         notify: Notify,
     }
@@ -49,6 +58,34 @@ mod armed {
         /// stored; its effects are not).
         pub fn stall_before_handling(&self, n: i64) {
             self.before_handling.store(n, Ordering::SeqCst);
+        }
+
+        /// Fail the next `n` tries to handle an update with a database
+        /// error: a connection reset (transient) or a corrupt value (not).
+        pub fn fail_handling(&self, n: i64, transient: bool) {
+            self.failing_transient.store(transient, Ordering::SeqCst);
+            self.failing.store(n, Ordering::SeqCst);
+        }
+
+        /// Tries still to fail.
+        pub fn failures_left(&self) -> i64 {
+            self.failing.load(Ordering::SeqCst).max(0)
+        }
+
+        pub(crate) fn handling_fault(&self) -> Option<StoreError> {
+            if self.failing.load(Ordering::Relaxed) <= 0
+                || self.failing.fetch_sub(1, Ordering::SeqCst) <= 0
+            {
+                return None;
+            }
+            Some(if self.failing_transient.load(Ordering::SeqCst) {
+                StoreError::Db {
+                    op: "faults: injected",
+                    source: sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()),
+                }
+            } else {
+                StoreError::Corrupt("faults: injected".to_string())
+            })
         }
 
         pub fn is_stalled(&self) -> bool {

@@ -71,6 +71,10 @@ enum Command {
     Status {
         /// Project code; all active projects when omitted.
         code: Option<String>,
+        /// Instead of projects: the inbox's backlog, pending ledger claims
+        /// and every update set aside as failed (exit 1 when there is one).
+        #[arg(long, conflicts_with = "code")]
+        health: bool,
     },
     /// Submit a weekly report received by other means, through the bot's parser.
     Report {
@@ -254,12 +258,21 @@ fn run_bot(settings: Settings, now: Option<&str>) -> ExitCode {
     };
     runtime.block_on(async {
         let (stop, shutdown) = tokio::sync::watch::channel(false);
+        let grace = settings.shutdown;
         tokio::spawn(async move {
             terminated().await;
             tracing::info!("stopping; finishing what is in hand");
             if stop.send(true).is_err() {
                 tracing::debug!("the bot had stopped already");
             }
+            // What is not finished by then is in the inbox or the ledger,
+            // and the next start takes it up: a stop is never a failure.
+            tokio::time::sleep(grace).await;
+            tracing::warn!(
+                secs = grace.as_secs(),
+                "not stopped within shutdown_secs; exiting, the rest is left for the next start"
+            );
+            std::process::exit(0);
         });
         match duban::app::run(settings, clock, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
@@ -337,7 +350,10 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Export { file } => export_file(&store, &settings, &file, at).await,
         Command::Backup { file } => cli::backup(&store, &file).await,
-        Command::Status { code } => status(&store, &settings, code, at).await,
+        Command::Status { health: true, .. } => {
+            cli::health(&store, settings.timezone, at.lang).await
+        }
+        Command::Status { code, .. } => status(&store, &settings, code, at).await,
         Command::Report { code, file, by } => {
             report(&store, &settings, &code, file.as_deref(), &by, at).await
         }

@@ -6,8 +6,10 @@
 //!
 //! A run that fails as a whole (a database error in any of its updates) is
 //! rolled back and its updates handled again one at a time, so one update's
-//! failure costs the others nothing; an update that fails alone stays
-//! unhandled, for the next start, and its sender is told.
+//! failure costs the others nothing. Alone, a transient error is retried at
+//! once (`store/transient.rs`); an update that still fails stays unhandled,
+//! its try counted, for the running bot to try again later (`retry.rs`)
+//! until it is set aside as failed, and its sender is told.
 
 use std::sync::Arc;
 
@@ -21,7 +23,7 @@ use crate::chat::{self, Env, Event, Prepared};
 use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::ops::names;
 use crate::render::text::t;
-use crate::store::{Conn, Op, StoreError, inbox};
+use crate::store::{Conn, Op, StoreError, attempts, inbox, transient};
 
 use super::Deps;
 use super::deliver::{deliver, redact};
@@ -74,7 +76,7 @@ pub(super) async fn process(deps: &Arc<Deps>, replier: &Replier, updates: Vec<Up
                 {
                     Ok(prepared) => prepared,
                     Err(e) => {
-                        not_handled(deps, &span, &e, event).await;
+                        not_handled(deps, &span, i64::from(update.id.0), &e, event).await;
                         continue;
                     }
                 }
@@ -171,14 +173,15 @@ async fn handle_together(
 
 async fn handle_alone(deps: &Deps, replier: &Replier, ready: Ready) {
     let span = ready.span.clone();
-    let handled = async {
-        let mut tx = deps.store.begin().await?;
-        let replies = handle_in(&mut tx, deps, &ready).await?;
-        if replies.is_some() {
-            tx.commit().await.op("inbox: commit a handled update")?;
-        }
-        Ok::<_, StoreError>(replies)
-    }
+    // A transient error (a deadlock, a busy file) is tried again at once;
+    // each try is a transaction of its own, so a failed one left nothing.
+    let handled = transient::retrying(
+        || handle_once(deps, &ready),
+        |e, retry| {
+            metrics::counter!(names::UPDATES_RETRIED).increment(1);
+            tracing::warn!(error = %e, retry, "transient database error; trying again");
+        },
+    )
     .instrument(span.clone())
     .await;
     match handled {
@@ -187,17 +190,67 @@ async fn handle_alone(deps: &Deps, replier: &Replier, ready: Ready) {
             replier.send(ready.chat, ready.update_id, replies, span);
         }
         Ok(None) => span.in_scope(|| tracing::debug!("already handled")),
-        Err(e) => not_handled(deps, &span, &e, ready.event).await,
+        Err(e) => not_handled(deps, &span, ready.update_id, &e, ready.event).await,
     }
 }
 
-/// Nothing was committed: the update stays unhandled and is handled again
-/// at the next start. Says so to the person.
-async fn not_handled(deps: &Deps, span: &tracing::Span, e: &StoreError, event: Option<Event>) {
-    span.in_scope(|| tracing::error!(error = %e, "update not handled"));
+/// One try at an update, in a transaction of its own.
+async fn handle_once(deps: &Deps, ready: &Ready) -> Result<Option<Vec<Outgoing>>, StoreError> {
+    let mut tx = deps.store.begin().await?;
+    let replies = handle_in(&mut tx, deps, ready).await?;
+    if replies.is_some() {
+        tx.commit().await.op("inbox: commit a handled update")?;
+    }
+    Ok(replies)
+}
+
+/// Nothing was committed: the update stays unhandled, its failed try is
+/// counted, and the running bot tries it again after `inbox.retry_secs`,
+/// until `inbox.max_attempts` sets it aside. The person hears of it once
+/// when it first fails, and again if it is set aside.
+async fn not_handled(
+    deps: &Deps,
+    span: &tracing::Span,
+    update_id: i64,
+    e: &StoreError,
+    event: Option<Event>,
+) {
     metrics::counter!(names::UPDATES_FAILED).increment(1);
-    if let Some(Event::Message(m)) = event {
-        apologise(deps, m).instrument(span.clone()).await;
+    let now = deps.clock.now();
+    let policy = deps.settings.inbox;
+    let retry_at = now + chrono::TimeDelta::seconds(policy.retry_after.as_secs() as i64);
+    let why = e.to_string();
+    let recorded = attempts::record_failure(
+        &deps.store,
+        update_id,
+        &why,
+        now,
+        retry_at,
+        policy.max_attempts,
+    )
+    .await;
+    let say = span.in_scope(|| match recorded {
+        Ok(Some(a)) if a.set_aside => {
+            tracing::error!(error = why, attempts = a.attempts, "update set aside as failed; duban status --health lists it");
+            Some(("error.set_aside", a.attempts))
+        }
+        Ok(Some(a)) => {
+            tracing::warn!(error = why, attempts = a.attempts, "update not handled; it will be tried again");
+            (a.attempts == 1).then_some(("error.internal", a.attempts))
+        }
+        Ok(None) => {
+            tracing::debug!("handled meanwhile by another try");
+            None
+        }
+        Err(record) => {
+            tracing::error!(error = why, record = %record, "update not handled, nor its try recorded; it is tried at the next start");
+            Some(("error.internal", 1))
+        }
+    });
+    if let (Some((key, attempts)), Some(Event::Message(m))) = (say, event) {
+        apologise(deps, m, key, attempts)
+            .instrument(span.clone())
+            .await;
     }
 }
 
@@ -208,6 +261,9 @@ async fn handle_in(
     deps: &Deps,
     ready: &Ready,
 ) -> Result<Option<Vec<Outgoing>>, StoreError> {
+    if let Some(injected) = deps.hooks.handling_fault() {
+        return Err(injected);
+    }
     let now: DateTime<Utc> = deps.clock.now();
     let env = env(deps, Some(&ready.prepared));
     let replies = match &ready.event {
@@ -264,11 +320,16 @@ enum FetchError {
     Download(#[from] teloxide::DownloadError),
 }
 
-async fn apologise(deps: &Deps, m: chat::IncomingMessage) {
+async fn apologise(deps: &Deps, m: chat::IncomingMessage, key: &str, attempts: i64) {
+    let text = t(
+        deps.settings.locale,
+        key,
+        &[("attempts", attempts.to_string())],
+    );
     let sorry = Outgoing {
         reply_to: Some(m.message_id),
         thread: m.thread,
-        ..Outgoing::to(m.chat.id, t(deps.settings.locale, "error.internal", &[]))
+        ..Outgoing::to(m.chat.id, text)
     };
     if let Delivery::Failed(why) = deliver(&deps.tg, &deps.store, &deps.token, &sorry).await {
         tracing::warn!(why, "the apology was not delivered either");

@@ -25,13 +25,14 @@ const MAX_RUN: usize = 500;
 const MAX_LANES: u32 = 4;
 
 /// Where stored updates go to be handled.
+#[derive(Clone)]
 pub(super) struct Lanes {
     lanes: Vec<mpsc::UnboundedSender<Vec<Update>>>,
 }
 
 impl Lanes {
     /// Starts the lanes; each stops at `shutdown` after the run in hand, or
-    /// once the [`Lanes`] is dropped and its queue is empty.
+    /// once every clone of the [`Lanes`] is dropped and its queue is empty.
     pub(super) fn start(
         deps: &Arc<Deps>,
         replier: &Arc<Replier>,

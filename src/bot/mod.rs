@@ -9,7 +9,8 @@
 //! run of them in one transaction that also marks each handled; their
 //! replies go out after the commit (`reply.rs`). At start-up, replies
 //! recorded but not confirmed sent are sent, then updates stored but not
-//! handled are handled, before polling starts.
+//! handled are handled, before polling starts; an update whose handling
+//! fails is tried again while the bot runs (`retry.rs`).
 //!
 //! Telegram's conventions (numeric ids, negative for groups, a private
 //! chat's id being its user's) are known here and nowhere else.
@@ -21,6 +22,7 @@ mod lanes;
 pub mod pace;
 mod poll;
 mod reply;
+mod retry;
 pub mod split;
 
 use std::sync::Arc;
@@ -176,10 +178,14 @@ pub async fn serve(
     handle::resend_unconfirmed(&deps, &replier).await?;
     let (lanes, handlers) = lanes::Lanes::start(&deps, &replier, &shutdown);
     let offset = poll::replay_unhandled(&deps, &lanes).await?;
-    // The poller owns the lanes' queues: when it stops, they drain and stop.
+    let retrier = tokio::spawn(retry::retry(deps.clone(), lanes.clone(), shutdown.clone()));
+    // The poller and the retrier own the lanes' queues: when both stop,
+    // the lanes drain and stop.
     let poller = tokio::spawn(poll::poll(deps.clone(), offset, lanes, shutdown));
-    if let Err(e) = poller.await {
-        tracing::error!(error = %e, "the poller stopped abnormally");
+    for (task, what) in [(poller, "poller"), (retrier, "retrier")] {
+        if let Err(e) = task.await {
+            tracing::error!(error = %e, what, "a task stopped abnormally");
+        }
     }
     for handler in handlers {
         if let Err(e) = handler.await {

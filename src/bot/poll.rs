@@ -10,7 +10,7 @@ use teloxide::types::Update;
 use tokio::sync::watch;
 
 use crate::ops::names;
-use crate::store::{StoreError, inbox};
+use crate::store::{Conn, StoreError, inbox};
 
 use super::Deps;
 use super::deliver::redact;
@@ -23,19 +23,31 @@ const POLL_TIMEOUT_SECS: u32 = 10;
 /// to poll from.
 pub(super) async fn replay_unhandled(deps: &Deps, lanes: &Lanes) -> Result<i64, StoreError> {
     let mut conn = deps.store.conn().await?;
-    let mut readable = Vec::new();
-    for (update_id, raw) in inbox::unhandled(&mut conn).await? {
+    let stored = inbox::unhandled(&mut conn).await?;
+    let readable = readable(deps, &mut conn, stored).await?;
+    let offset = inbox::max_update_id(&mut conn).await?.map_or(0, |m| m + 1);
+    lanes.forward(readable);
+    Ok(offset)
+}
+
+/// Stored updates read back; one that cannot be read (stored by a version
+/// that wrote another shape) is marked handled, so it is not read again.
+pub(super) async fn readable(
+    deps: &Deps,
+    conn: &mut Conn,
+    stored: Vec<(i64, String)>,
+) -> Result<Vec<Update>, StoreError> {
+    let mut readable = Vec::with_capacity(stored.len());
+    for (update_id, raw) in stored {
         match serde_json::from_str::<Update>(&raw) {
             Ok(u) => readable.push(u),
             Err(e) => {
                 tracing::error!(update_id, error = %e, "stored update unreadable; marked handled");
-                inbox::claim(&mut conn, update_id, "[]", deps.clock.now()).await?;
+                inbox::claim(conn, update_id, "[]", deps.clock.now()).await?;
             }
         }
     }
-    let offset = inbox::max_update_id(&mut conn).await?.map_or(0, |m| m + 1);
-    lanes.forward(readable);
-    Ok(offset)
+    Ok(readable)
 }
 
 /// Polls until `shutdown`. A batch is stored whole, in one commit, before

@@ -1,6 +1,9 @@
 //! The command line's commands that have a file of their own.
 
+mod health;
 pub mod jobs;
+
+pub use health::health;
 
 use std::path::Path;
 

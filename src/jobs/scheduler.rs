@@ -176,6 +176,10 @@ async fn run_logged(
     now: DateTime<Utc>,
     late: bool,
 ) -> Option<Outcome> {
+    // How far behind its (holiday-shifted) time the job starts: a caught-up
+    // run after an outage shows the outage.
+    let lag = (now - shifted(deps, job, fire)).num_milliseconds().max(0) as f64 / 1000.0;
+    metrics::gauge!(crate::ops::names::JOB_LAG_SECONDS, "job" => job.name()).set(lag);
     match run_once(deps, Some(messenger), job, fire, now, late).await {
         Ok(o) => Some(o),
         Err(e) => {

@@ -10,8 +10,11 @@ pub const TELEGRAM_429: &str = "duban_telegram_429_total";
 pub const RETRY_AFTER_SECONDS: &str = "duban_telegram_retry_after_seconds_total";
 pub const INBOX_UNHANDLED: &str = "duban_inbox_unhandled";
 pub const INBOX_UNREPLIED: &str = "duban_inbox_unreplied";
+pub const INBOX_FAILED: &str = "duban_inbox_failed";
+pub const UPDATES_RETRIED: &str = "duban_updates_retried_total";
 pub const OUTBOX_PENDING: &str = "duban_outbox_claims_pending";
 pub const POLLING: &str = "duban_polling";
+pub const JOB_LAG_SECONDS: &str = "duban_job_lag_seconds";
 
 pub(super) fn describe() {
     metrics::describe_counter!(
@@ -21,7 +24,11 @@ pub(super) fn describe() {
     metrics::describe_counter!(UPDATES_HANDLED, "Updates handled and committed");
     metrics::describe_counter!(
         UPDATES_FAILED,
-        "Updates whose handling failed (left unhandled for a later try)"
+        "Tries of updates that failed (each is tried again, up to inbox.max_attempts)"
+    );
+    metrics::describe_counter!(
+        UPDATES_RETRIED,
+        "Transient database errors retried inside the handler"
     );
     metrics::describe_histogram!(
         HANDLING_SECONDS,
@@ -47,6 +54,15 @@ pub(super) fn describe() {
         INBOX_UNREPLIED,
         "Updates handled whose replies are not confirmed sent"
     );
+    metrics::describe_gauge!(
+        INBOX_FAILED,
+        "Updates set aside as failed after inbox.max_attempts (duban status --health lists them)"
+    );
     metrics::describe_gauge!(OUTBOX_PENDING, "Ledger claims not sent yet");
     metrics::describe_gauge!(POLLING, "1 when this instance polls Telegram");
+    metrics::describe_gauge!(
+        JOB_LAG_SECONDS,
+        metrics::Unit::Seconds,
+        "How late the job's last run started after its scheduled time, by job"
+    );
 }

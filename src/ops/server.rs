@@ -100,9 +100,10 @@ async fn metrics_text(State(ops): State<Ops>) -> (StatusCode, String) {
     let up = if ops.health.telegram_ok() { 1.0 } else { 0.0 };
     metrics::gauge!(names::TELEGRAM_UP).set(up);
     match backlog(&ops.store).await {
-        Ok((unhandled, unreplied, pending)) => {
-            metrics::gauge!(names::INBOX_UNHANDLED).set(unhandled as f64);
-            metrics::gauge!(names::INBOX_UNREPLIED).set(unreplied as f64);
+        Ok((depth, pending)) => {
+            metrics::gauge!(names::INBOX_UNHANDLED).set(depth.unhandled as f64);
+            metrics::gauge!(names::INBOX_UNREPLIED).set(depth.unreplied as f64);
+            metrics::gauge!(names::INBOX_FAILED).set(depth.failed as f64);
             metrics::gauge!(names::OUTBOX_PENDING).set(pending as f64);
         }
         // The counters are still worth a scrape; the gauges keep their
@@ -112,9 +113,9 @@ async fn metrics_text(State(ops): State<Ops>) -> (StatusCode, String) {
     (StatusCode::OK, recorder().render())
 }
 
-async fn backlog(store: &Store) -> Result<(i64, i64, i64), StoreError> {
+async fn backlog(store: &Store) -> Result<(inbox::Depth, i64), StoreError> {
     let mut conn = store.conn().await?;
-    let (unhandled, unreplied) = inbox::depth(&mut conn).await?;
+    let depth = inbox::depth(&mut conn).await?;
     let pending = outbox::pending(&mut conn).await?;
-    Ok((unhandled, unreplied, pending))
+    Ok((depth, pending))
 }

@@ -68,13 +68,16 @@ pub async fn store(conn: &mut Conn, update_id: i64, raw: &str, now: DateTime<Utc
     Ok(done.rows_affected() == 1)
 }
 
-/// Updates stored but never handled, oldest first (a crash left them).
+/// Updates stored but never handled, oldest first (a crash left them, or
+/// their tries failed), apart from those set aside as failed.
 pub async fn unhandled(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
-    let rows =
-        sqlx::query("SELECT update_id, raw FROM inbox WHERE handled_at IS NULL ORDER BY update_id")
-            .fetch_all(&mut *conn)
-            .await
-            .op("inbox::unhandled")?;
+    let rows = sqlx::query(
+        "SELECT update_id, raw FROM inbox WHERE handled_at IS NULL AND failed_at IS NULL \
+         ORDER BY update_id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .op("inbox::unhandled")?;
     rows.iter()
         .map(|r| Ok((get(r, "update_id")?, get(r, "raw")?)))
         .collect()
@@ -149,11 +152,14 @@ pub async fn mark_replied(conn: &mut Conn, update_id: i64, now: DateTime<Utc>) -
     Ok(())
 }
 
-/// How many updates wait to be handled, and how many handled ones wait for
-/// their replies to be confirmed.
-pub async fn depth(conn: &mut Conn) -> Result<(i64, i64)> {
+/// How many updates wait to be handled, how many handled ones wait for
+/// their replies to be confirmed, and how many were set aside as failed.
+pub async fn depth(conn: &mut Conn) -> Result<Depth> {
     let row = sqlx::query(
-        "SELECT COALESCE(SUM(CASE WHEN handled_at IS NULL THEN 1 ELSE 0 END), 0) AS unhandled, \
+        "SELECT COALESCE(SUM(CASE WHEN handled_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) \
+                    AS unhandled, \
+                COALESCE(SUM(CASE WHEN failed_at IS NOT NULL AND handled_at IS NULL THEN 1 ELSE 0 END), 0) \
+                    AS failed, \
                 COALESCE(SUM(CASE WHEN handled_at IS NOT NULL AND replied_at IS NULL \
                     AND replies IS NOT NULL AND replies <> '[]' THEN 1 ELSE 0 END), 0) AS unreplied \
          FROM inbox",
@@ -161,5 +167,16 @@ pub async fn depth(conn: &mut Conn) -> Result<(i64, i64)> {
     .fetch_one(&mut *conn)
     .await
     .op("inbox::depth")?;
-    Ok((get(&row, "unhandled")?, get(&row, "unreplied")?))
+    Ok(Depth {
+        unhandled: get(&row, "unhandled")?,
+        unreplied: get(&row, "unreplied")?,
+        failed: get(&row, "failed")?,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depth {
+    pub unhandled: i64,
+    pub unreplied: i64,
+    pub failed: i64,
 }

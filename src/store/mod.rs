@@ -3,6 +3,7 @@
 //! i64 UTC seconds and dates ISO `TEXT`, because `Any` carries no chrono
 //! types; `$1` placeholders work on both.
 
+pub mod attempts;
 pub mod chats;
 pub mod dialogues;
 pub mod inbox;
@@ -14,6 +15,7 @@ pub mod projects;
 pub mod replies;
 pub mod reports;
 pub mod retention;
+pub mod transient;
 
 use std::path::Path;
 

@@ -83,9 +83,24 @@ impl Running {
         settings: Settings,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Running {
+        Self::start_hooked(sim, settings, now, Arc::default()).await
+    }
+
+    /// As [`Running::start_with`], with fault hooks the test arms.
+    pub async fn start_hooked(
+        sim: &BotApiSim,
+        settings: Settings,
+        now: chrono::DateTime<chrono::Utc>,
+        hooks: Arc<duban::faults::Hooks>,
+    ) -> Running {
         let clock = ManualClock::new(now);
         let (stop, shutdown) = watch::channel(false);
-        let task = tokio::spawn(duban::app::run(settings, Arc::new(clock.clone()), shutdown));
+        let task = tokio::spawn(duban::app::run_with(
+            settings,
+            Arc::new(clock.clone()),
+            shutdown,
+            hooks,
+        ));
         assert!(
             sim.wait_polling(WAIT).await,
             "the bot never started polling"

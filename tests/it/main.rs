@@ -17,6 +17,7 @@ mod helpers;
 mod ops;
 mod replies;
 mod retention;
+mod retries;
 mod rhythm;
 mod secrets;
 mod sheets;

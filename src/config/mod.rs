@@ -17,8 +17,20 @@ use crate::domain::ids::{ChatRef, IdError, PersonRef};
 use crate::domain::lang::Lang;
 use crate::domain::schedule::Job;
 
+mod sections;
+#[cfg(test)]
+mod tests;
+
+pub use sections::{
+    DatabaseSettings, InboxSettings, OpsSettings, Retention, TelegramSettings, Updates,
+    WebhookSettings,
+};
+use sections::{
+    RawDatabase, RawInbox, RawKeep, RawOps, RawTelegram, database, inbox, ops, retention, telegram,
+};
+
 /// The committed defaults, compiled in so the binary runs from any directory.
-pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -54,32 +66,10 @@ struct Raw {
     database: RawDatabase,
     telegram: RawTelegram,
     schedule: Schedule,
-    inbox: RawKeep,
+    inbox: RawInbox,
+    shutdown_secs: u64,
     outbox: RawKeep,
     ops: RawOps,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct RawOps {
-    listen: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct RawKeep {
-    keep_days: i64,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct RawDatabase {
-    url: String,
-    max_connections: u32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct RawTelegram {
-    api_url: String,
-    throttle: bool,
-    token: Option<SecretString>,
 }
 
 /// Cron expressions (6 fields, seconds first) in the configured time zone.
@@ -202,96 +192,14 @@ pub struct Settings {
     pub calendar: WorkCalendar,
     pub holiday_shift: Vec<Job>,
     pub retention: Retention,
+    /// Retries of updates that fail (`inbox.max_attempts`, `inbox.retry_secs`).
+    pub inbox: InboxSettings,
+    /// How long a stop (SIGTERM, Ctrl-C) may take before the process exits
+    /// anyway (`shutdown_secs`).
+    pub shutdown: std::time::Duration,
     /// Where `/healthz`, `/readyz` and `/metrics` are served (`ops.listen`);
     /// `None` when empty (off).
     pub ops: OpsSettings,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpsSettings {
-    pub listen: Option<String>,
-}
-
-/// How long handled rows are kept before the daily prune deletes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
-    /// Handled updates (`inbox.keep_days`): their effects live on in the
-    /// domain tables; the raw messages are not kept for no purpose.
-    pub inbox_days: i64,
-    /// The ledger's claims (`outbox.keep_days`): a claim must outlive every
-    /// rerun of its period, or a rerun would post the message again.
-    pub outbox_days: i64,
-}
-
-fn database(raw: &RawDatabase) -> Result<DatabaseSettings, ConfigError> {
-    let url = raw.url.trim().to_string();
-    if !(url.starts_with("sqlite:")
-        || url.starts_with("postgres://")
-        || url.starts_with("postgresql://"))
-    {
-        return Err(invalid(
-            "database.url",
-            "must start with sqlite: or postgres://",
-        ));
-    }
-    if raw.max_connections == 0 {
-        return Err(invalid("database.max_connections", "must be at least 1"));
-    }
-    Ok(DatabaseSettings {
-        url,
-        max_connections: raw.max_connections,
-    })
-}
-
-fn ops(raw: &RawOps) -> Result<OpsSettings, ConfigError> {
-    let listen = raw.listen.trim();
-    if listen.is_empty() {
-        return Ok(OpsSettings { listen: None });
-    }
-    listen
-        .parse::<std::net::SocketAddr>()
-        .map_err(|e| invalid("ops.listen", format!("'{listen}' is not IP:PORT: {e}")))?;
-    Ok(OpsSettings {
-        listen: Some(listen.to_string()),
-    })
-}
-
-fn retention(inbox: &RawKeep, outbox: &RawKeep) -> Result<Retention, ConfigError> {
-    if !(1..=3650).contains(&inbox.keep_days) {
-        return Err(invalid("inbox.keep_days", "must be between 1 and 3650"));
-    }
-    if !(MIN_OUTBOX_DAYS..=36500).contains(&outbox.keep_days) {
-        return Err(invalid(
-            "outbox.keep_days",
-            format!(
-                "must be between {MIN_OUTBOX_DAYS} and 36500: a shorter ledger could post a quarterly review twice"
-            ),
-        ));
-    }
-    Ok(Retention {
-        inbox_days: inbox.keep_days,
-        outbox_days: outbox.keep_days,
-    })
-}
-
-/// The shortest ledger retention allowed: a quarterly review's claim must
-/// outlive its quarter and the next, when a late rerun could still come.
-const MIN_OUTBOX_DAYS: i64 = 200;
-
-#[derive(Debug, Clone)]
-pub struct DatabaseSettings {
-    pub url: String,
-    pub max_connections: u32,
-}
-
-#[derive(Debug, Clone)]
-pub struct TelegramSettings {
-    pub api_url: String,
-    /// Pace sends to Telegram's rate limits; off only against a local Bot
-    /// API server, which has none.
-    pub throttle: bool,
-    /// Never printed: `SecretString`'s Debug shows `[REDACTED]`.
-    pub token: Option<SecretString>,
 }
 
 impl Settings {
@@ -376,15 +284,11 @@ impl Settings {
         let retention = retention(&raw.inbox, &raw.outbox)?;
         let ops = ops(&raw.ops)?;
         let database = database(&raw.database)?;
-        let api_url = raw.telegram.api_url.trim().to_string();
-        if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
-            return Err(invalid("telegram.api_url", "must be an http(s) URL"));
+        let telegram = telegram(raw.telegram, token_variable)?;
+        let inbox = inbox(&raw.inbox)?;
+        if !(1..=3600).contains(&raw.shutdown_secs) {
+            return Err(invalid("shutdown_secs", "must be between 1 and 3600"));
         }
-        let token = raw
-            .telegram
-            .token
-            .filter(|t| !secrecy::ExposeSecret::expose_secret(t).trim().is_empty())
-            .or(token_variable);
         Ok(Settings {
             timezone,
             locale,
@@ -395,11 +299,9 @@ impl Settings {
             liaisons: raw.liaisons,
             leadership_chats: raw.leadership_chats,
             database,
-            telegram: TelegramSettings {
-                api_url,
-                throttle: raw.telegram.throttle,
-                token,
-            },
+            telegram,
+            inbox,
+            shutdown: std::time::Duration::from_secs(raw.shutdown_secs),
             schedule: raw.schedule,
             deadline,
             crons,
@@ -463,117 +365,4 @@ fn load_calendar(path: &str) -> Result<WorkCalendar, ConfigError> {
 }
 
 const DEFAULT_HOLIDAYS_FILE: &str = "config/holidays.toml";
-const DEFAULT_HOLIDAYS: &str = include_str!("../config/holidays.toml");
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::ids::Platform;
-    use secrecy::ExposeSecret;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        // An explicit empty file keeps a developer's config/local.toml out of the test.
-        let empty = tempfile::NamedTempFile::new().unwrap();
-        Settings::load_from(Some(empty.path()), &env(pairs))
-    }
-
-    #[test]
-    fn defaults_are_valid() {
-        let s = load(&[]).unwrap();
-        assert_eq!(s.timezone, chrono_tz::Asia::Shanghai);
-        assert_eq!(s.locale, Lang::ZhCn);
-        assert_eq!(s.warning_days, 14);
-        assert_eq!(s.problem_escalate_days, 14);
-        assert!(s.database.url.starts_with("sqlite:"));
-        assert_eq!(s.schedule.bulletin, "0 0 16 * * Fri");
-        assert!(s.telegram.token.is_none());
-        assert!(s.telegram.throttle);
-    }
-
-    #[test]
-    fn environment_overrides_files() {
-        let s = load(&[
-            ("DUBAN__TIMEZONE", "Europe/Berlin"),
-            ("DUBAN__WARNING_DAYS", "7"),
-            ("DUBAN__ADMINS", "11,22"),
-            ("DUBAN__LIAISONS", "33"),
-            ("DUBAN__LEADERSHIP_CHATS", "-1001"),
-            ("DUBAN__SCHEDULE__HOLIDAY_SHIFT", "prompt,bulletin"),
-            ("DUBAN__DATABASE__URL", "postgres://u@h/db"),
-            ("DUBAN__SCHEDULE__PROMPT", "0 30 8 * * Mon"),
-            ("TELOXIDE_TOKEN", "123:abc"),
-        ])
-        .unwrap();
-        assert_eq!(s.timezone, chrono_tz::Europe::Berlin);
-        assert_eq!(s.warning_days, 7);
-        let person = |id: &str| PersonRef::new(Platform::Telegram, id);
-        assert_eq!(s.admins, vec![person("11"), person("22")]);
-        assert_eq!(s.liaisons, vec![person("33")]);
-        assert_eq!(
-            s.leadership_chats,
-            vec![ChatRef::new(Platform::Telegram, "-1001")]
-        );
-        assert_eq!(s.holiday_shift, vec![Job::Prompt, Job::Bulletin]);
-        assert_eq!(s.database.url, "postgres://u@h/db");
-        assert_eq!(s.schedule.prompt, "0 30 8 * * Mon");
-        assert_eq!(s.telegram.token.unwrap().expose_secret(), "123:abc");
-    }
-
-    #[test]
-    fn duban_token_wins_over_the_client_library_variable_and_is_never_printed() {
-        let s = load(&[
-            ("DUBAN__TELEGRAM__TOKEN", "999:secret"),
-            ("TELOXIDE_TOKEN", "123:abc"),
-        ])
-        .unwrap();
-        assert_eq!(
-            s.telegram.token.as_ref().unwrap().expose_secret(),
-            "999:secret"
-        );
-        assert!(!format!("{s:?}").contains("999:secret"));
-    }
-
-    #[test]
-    fn a_bad_value_names_its_key() {
-        let cases = [
-            ("DUBAN__TIMEZONE", "Mars/Olympus", "`timezone`"),
-            ("DUBAN__LOCALE", "fr", "`locale`"),
-            ("DUBAN__WARNING_DAYS", "-3", "`warning_days`"),
-            ("DUBAN__WARNING_DAYS", "soon", "warning_days"),
-            (
-                "DUBAN__SCHEDULE__NUDGE",
-                "every wednesday",
-                "`schedule.nudge`",
-            ),
-            ("DUBAN__DATABASE__URL", "mysql://x", "`database.url`"),
-            ("DUBAN__TELEGRAM__API_URL", "ftp://x", "`telegram.api_url`"),
-            (
-                "DUBAN__SCHEDULE__HOLIDAY_SHIFT",
-                "lunch",
-                "`schedule.holiday_shift`",
-            ),
-            (
-                "DUBAN__HOLIDAYS_FILE",
-                "/nonexistent/h.toml",
-                "`holidays_file`",
-            ),
-        ];
-        for (k, v, key) in cases {
-            let e = load(&[(k, v)]).unwrap_err().to_string();
-            assert!(e.contains(key), "{k}={v}: {e}");
-        }
-    }
-
-    #[test]
-    fn a_missing_explicit_file_is_an_error() {
-        let e = Settings::load_from(Some(Path::new("/nonexistent/duban.toml")), &[]).unwrap_err();
-        assert!(e.to_string().contains("/nonexistent/duban.toml"));
-    }
-}
+const DEFAULT_HOLIDAYS: &str = include_str!("../../config/holidays.toml");
