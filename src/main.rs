@@ -280,7 +280,8 @@ fn run_bot(settings: Settings, now: Option<&str>) -> ExitCode {
                 e @ (BotError::NoToken
                 | BotError::TokenRejected
                 | BotError::BadApiUrl(_)
-                | BotError::Ops(_)),
+                | BotError::Ops(_)
+                | BotError::WebhookListen { .. }),
             ) => {
                 eprintln!("duban: {e}");
                 ExitCode::from(2)

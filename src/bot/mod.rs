@@ -4,7 +4,8 @@
 //! Updates are durable before they are acknowledged (ARCHITECTURE.md rule
 //! 4): the poller (`poll.rs`) stores each `getUpdates` batch in the inbox,
 //! in one commit, before it asks Telegram for the next batch (which is what
-//! confirms the previous one). The lanes (`lanes.rs`) hand stored updates to
+//! confirms the previous one); in webhook mode (`webhook.rs`) each POST is
+//! answered 200 only once its update is committed. The lanes (`lanes.rs`) hand stored updates to
 //! the handler (`handle.rs`), one chat's always in order, which handles a
 //! run of them in one transaction that also marks each handled; their
 //! replies go out after the commit (`reply.rs`). At start-up, replies
@@ -24,6 +25,7 @@ mod poll;
 mod reply;
 mod retry;
 pub mod split;
+mod webhook;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,10 +38,11 @@ use teloxide::{ApiError, RequestError};
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{Settings, Updates};
 use crate::domain::commands::Command;
 use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::jobs::Messenger;
+use crate::ops::Role;
 use crate::render::text::t;
 use crate::store::{Store, StoreError};
 use deliver::{Telegram, deliver, redact};
@@ -60,6 +63,11 @@ pub enum BotError {
     /// The operations endpoints could not listen on `ops.listen`.
     #[error(transparent)]
     Ops(#[from] crate::ops::OpsError),
+    #[error("configuration key `telegram.webhook.listen`: cannot listen on {addr}: {source}")]
+    WebhookListen {
+        addr: String,
+        source: std::io::Error,
+    },
 }
 
 struct Deps {
@@ -177,12 +185,34 @@ pub async fn serve(
     let replier = reply::Replier::start(deps.clone());
     handle::resend_unconfirmed(&deps, &replier).await?;
     let (lanes, handlers) = lanes::Lanes::start(&deps, &replier, &shutdown);
+    // Bound before anything is replayed: a port taken stops start-up.
+    let listener = match &deps.settings.telegram.updates {
+        Updates::Webhook(hook) => Some(webhook::bind(hook).await?),
+        Updates::Polling => None,
+    };
     let offset = poll::replay_unhandled(&deps, &lanes).await?;
     let retrier = tokio::spawn(retry::retry(deps.clone(), lanes.clone(), shutdown.clone()));
-    // The poller and the retrier own the lanes' queues: when both stop,
-    // the lanes drain and stop.
-    let poller = tokio::spawn(poll::poll(deps.clone(), offset, lanes, shutdown));
-    for (task, what) in [(poller, "poller"), (retrier, "retrier")] {
+    // The receiver (poller or webhook) and the retrier own the lanes'
+    // queues: when both stop, the lanes drain and stop.
+    let receiver = match (&deps.settings.telegram.updates, listener) {
+        (Updates::Webhook(hook), Some(listener)) => {
+            deps.health.set_role(Role::Webhook);
+            let hook = hook.clone();
+            tokio::spawn(webhook::receive(
+                deps.clone(),
+                lanes,
+                hook,
+                listener,
+                shutdown,
+            ))
+        }
+        _ => {
+            webhook::leave_webhook(&deps).await;
+            deps.health.set_role(Role::Poller);
+            tokio::spawn(poll::poll(deps.clone(), offset, lanes, shutdown))
+        }
+    };
+    for (task, what) in [(receiver, "receiver"), (retrier, "retrier")] {
         if let Err(e) = task.await {
             tracing::error!(error = %e, what, "a task stopped abnormally");
         }

@@ -9,7 +9,7 @@ pub mod names;
 mod server;
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -32,14 +32,56 @@ pub fn recorder() -> &'static PrometheusHandle {
     })
 }
 
-/// What `/readyz` reports besides the database: set by the poller.
+/// What `/readyz` reports besides the database: set by the poller or the
+/// webhook receiver.
 #[derive(Debug, Default)]
 pub struct Health {
     telegram: AtomicBool,
+    role: AtomicU8,
+}
+
+/// How this instance takes updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// It polls Telegram (`getUpdates`).
+    Poller,
+    /// Telegram POSTs updates to it.
+    Webhook,
+    /// It takes no updates from Telegram (yet): it handles what others
+    /// stored and runs the jobs.
+    Standby,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Poller => "poller",
+            Role::Webhook => "webhook",
+            Role::Standby => "standby",
+        }
+    }
 }
 
 impl Health {
-    /// The last `getUpdates` was answered (true) or failed (false).
+    pub fn set_role(&self, role: Role) {
+        let n = match role {
+            Role::Standby => 0,
+            Role::Poller => 1,
+            Role::Webhook => 2,
+        };
+        self.role.store(n, Ordering::Relaxed);
+    }
+
+    pub fn role(&self) -> Role {
+        match self.role.load(Ordering::Relaxed) {
+            1 => Role::Poller,
+            2 => Role::Webhook,
+            _ => Role::Standby,
+        }
+    }
+
+    /// Telegram answered the last `getUpdates` or `setWebhook` (true), or
+    /// could not be reached (false).
     pub fn telegram_answered(&self, ok: bool) {
         self.telegram.store(ok, Ordering::Relaxed);
     }

@@ -51,7 +51,6 @@ pub async fn serve(
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), OpsError> {
     recorder();
-    metrics::gauge!(names::POLLING).set(1.0);
     let addr = listener
         .local_addr()
         .map_or_else(|_| "?".to_string(), |a| a.to_string());
@@ -88,8 +87,9 @@ async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
         StatusCode::SERVICE_UNAVAILABLE
     };
     let body = format!(
-        "{}\ndatabase: {database}\ntelegram: {telegram}\nrole: poller\n",
-        if ready { "ready" } else { "not ready" }
+        "{}\ndatabase: {database}\ntelegram: {telegram}\nrole: {}\n",
+        if ready { "ready" } else { "not ready" },
+        ops.health.role().name()
     );
     (status, body)
 }
@@ -99,6 +99,12 @@ async fn metrics_text(State(ops): State<Ops>) -> (StatusCode, String) {
     // the recorder is the process's, and a test process runs many bots.
     let up = if ops.health.telegram_ok() { 1.0 } else { 0.0 };
     metrics::gauge!(names::TELEGRAM_UP).set(up);
+    let polling = if ops.health.role() == super::Role::Poller {
+        1.0
+    } else {
+        0.0
+    };
+    metrics::gauge!(names::POLLING).set(polling);
     match backlog(&ops.store).await {
         Ok((depth, pending)) => {
             metrics::gauge!(names::INBOX_UNHANDLED).set(depth.unhandled as f64);

@@ -93,6 +93,21 @@ impl Running {
         now: chrono::DateTime<chrono::Utc>,
         hooks: Arc<duban::faults::Hooks>,
     ) -> Running {
+        let running = Self::launch(settings, now, hooks);
+        assert!(
+            sim.wait_polling(WAIT).await,
+            "the bot never started polling"
+        );
+        running
+    }
+
+    /// Starts the bot without waiting for it to poll (in webhook mode it
+    /// never does).
+    pub fn launch(
+        settings: Settings,
+        now: chrono::DateTime<chrono::Utc>,
+        hooks: Arc<duban::faults::Hooks>,
+    ) -> Running {
         let clock = ManualClock::new(now);
         let (stop, shutdown) = watch::channel(false);
         let task = tokio::spawn(duban::app::run_with(
@@ -101,10 +116,6 @@ impl Running {
             shutdown,
             hooks,
         ));
-        assert!(
-            sim.wait_polling(WAIT).await,
-            "the bot never started polling"
-        );
         Running { clock, stop, task }
     }
 

@@ -236,3 +236,65 @@ pub fn duban(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> std::process:
         .output()
         .expect("run duban")
 }
+
+/// A port nobody listens on now (the OS's choice, released at once).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// `GET path`: the status code and the body.
+pub async fn http_get(port: u16, path: &str) -> (u16, String) {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    http(port, req.as_bytes()).await
+}
+
+/// `POST path` with extra header lines and a body: the status and the body.
+pub async fn http_post(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, String) {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut raw = req.into_bytes();
+    raw.extend_from_slice(body);
+    http(port, &raw).await
+}
+
+/// One request on a fresh connection; the status code and the body.
+async fn http(port: u16, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("the endpoint listens");
+    // A server may answer (413) before it has read the whole body.
+    if let Err(e) = s.write_all(request).await {
+        assert!(
+            e.kind() == std::io::ErrorKind::BrokenPipe
+                || e.kind() == std::io::ErrorKind::ConnectionReset,
+            "{e}"
+        );
+    }
+    let mut bytes = Vec::new();
+    // What was read before a reset (the server closing on an unread body)
+    // is kept, and is the answer.
+    if let Err(e) = s.read_to_end(&mut bytes).await {
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+    }
+    let raw = String::from_utf8_lossy(&bytes);
+    let status = raw
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_string())
+}

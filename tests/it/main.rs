@@ -25,3 +25,4 @@ mod sim;
 mod soak;
 mod statements;
 mod store;
+mod webhook;

@@ -4,34 +4,9 @@
 use std::time::{Duration, Instant};
 
 use tgsim::Fault;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::bot::{ADMIN, GROUP, Running, ask, settings_for, world};
-use crate::helpers::{TestDb, sh};
-
-/// A port nobody listens on now (the OS's choice, released at once).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// `GET path`: the status code and the body.
-async fn get(port: u16, path: &str) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("ops endpoint listens");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).await.unwrap();
-    let status = raw
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, body.to_string())
-}
+use crate::helpers::{TestDb, free_port, http_get as get, sh};
 
 /// The value of an unlabelled sample in Prometheus text.
 fn sample(text: &str, name: &str) -> Option<f64> {

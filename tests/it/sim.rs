@@ -96,6 +96,37 @@ async fn get_me_and_webhook_info() {
 }
 
 #[tokio::test]
+async fn a_webhook_refuses_polling_and_telegram_refuses_a_plain_http_or_odd_port_url() {
+    use teloxide::payloads::SetWebhookSetters;
+    let (sim, bot) = world().await;
+    for (url, why) in [
+        ("http://bot.example.org/hook", "An HTTPS URL must be provided"),
+        ("https://bot.example.org:9000/hook", "ports 80, 88, 443 or 8443"),
+    ] {
+        let e = bot
+            .set_webhook(url.parse().unwrap())
+            .await
+            .expect_err(url)
+            .to_string();
+        assert!(e.contains(why), "{url}: {e}");
+    }
+    bot.set_webhook("https://bot.example.org:8443/hook".parse().unwrap())
+        .secret_token("s3cret")
+        .max_connections(3)
+        .await
+        .expect("setWebhook");
+    let info = bot.get_webhook_info().await.unwrap();
+    assert_eq!(info.url.unwrap().as_str(), "https://bot.example.org:8443/hook");
+    assert_eq!(info.max_connections, Some(3));
+    let e = bot.get_updates().await.expect_err("409").to_string();
+    assert!(e.contains("webhook is active"), "{e}");
+    bot.delete_webhook().await.unwrap();
+    assert!(bot.get_webhook_info().await.unwrap().url.is_none());
+    bot.get_updates().await.expect("polling again");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn send_message_to_a_group() {
     let (sim, bot) = world().await;
     let keyboard = InlineKeyboardMarkup::new([[InlineKeyboardButton::callback("确认", "ok:1")]]);

@@ -246,6 +246,9 @@ async fn get_updates(inner: &Arc<Inner>, p: &Map<String, Value>) -> Result<Value
     let limit = usize::try_from(limit).unwrap_or(100);
     let timeout = p.get("timeout").and_then(Value::as_i64).unwrap_or(0);
     let timeout = u64::try_from(timeout).unwrap_or(0).min(MAX_POLL_SECS);
+    if inner.with(|w| w.webhook.is_some()) {
+        return Err(crate::webhook::conflict());
+    }
     let generation = inner.mutate(|w| {
         if let Some(allowed) = p.get("allowed_updates") {
             w.set_allowed_updates(allowed);

@@ -18,6 +18,7 @@ mod json;
 mod limits;
 mod methods;
 mod validate;
+mod webhook;
 mod world;
 
 use std::net::SocketAddr;
@@ -175,6 +176,7 @@ impl BotApiSim {
             }
         });
         *lock(&inner.task) = Some(task);
+        tokio::spawn(webhook::deliver(inner.clone()));
         tracing::debug!(%addr, version = %validate::schema().version, "sim: listening");
         Ok(BotApiSim { inner })
     }
@@ -491,6 +493,23 @@ impl BotApiSim {
         self.wait(timeout, |w| (w.sent.len() >= n).then_some(()))
             .await
             .is_some()
+    }
+
+    /// `getWebhookInfo` as the bot would read it.
+    pub fn webhook_info(&self) -> Value {
+        self.inner.with(|w| webhook::info(w))
+    }
+
+    /// Sends webhook deliveries to these base URLs (`http://127.0.0.1:PORT`)
+    /// in turn, keeping the webhook URL's path, as a load balancer in front
+    /// of several instances would; empty: to the URL itself.
+    pub fn balance_webhook(&self, bases: Vec<String>) {
+        self.inner.mutate(|w| w.balance.bases = bases);
+    }
+
+    /// Update ids a webhook acknowledged with a 2xx, in delivery order.
+    pub fn webhook_deliveries(&self) -> Vec<i64> {
+        self.inner.with(|w| w.deliveries.clone())
     }
 
     /// Stops serving: pending long polls return empty at once, then the

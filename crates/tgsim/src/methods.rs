@@ -7,6 +7,7 @@ use super::error::ApiError;
 use super::files;
 use super::html::Entity;
 use super::validate::{self, MAX_CAPTION, MAX_TEXT, Rendered};
+use super::webhook;
 use super::world::World;
 use super::{ChatKind, Sent, json as tg};
 
@@ -56,17 +57,9 @@ pub(crate) fn call(
 ) -> Option<Result<Value, ApiError>> {
     let result = match method {
         "getMe" => Ok(tg::me(&world.bot)),
-        "getWebhookInfo" => Ok(json!({
-            "url": "",
-            "has_custom_certificate": false,
-            "pending_update_count": world.updates.len(),
-        })),
-        "deleteWebhook" => {
-            if flag(p, "drop_pending_updates") {
-                world.updates.clear();
-            }
-            Ok(json!(true))
-        }
+        "getWebhookInfo" => Ok(webhook::info(world)),
+        "setWebhook" => webhook::set_webhook(world, p),
+        "deleteWebhook" => Ok(webhook::delete_webhook(world, p)),
         "sendMessage" => send_message(world, p),
         "editMessageText" => edit_message_text(world, p),
         "editMessageReplyMarkup" => edit_reply_markup(world, p),

@@ -122,6 +122,12 @@ pub(crate) struct World {
     /// The next confirmation is ignored once, so the batch it confirms is
     /// delivered again (Telegram does this after its own hiccups).
     pub redeliver_once: bool,
+    /// The webhook the bot set; while there is one, getUpdates is refused.
+    pub webhook: Option<crate::webhook::Webhook>,
+    /// Where webhook deliveries go in turn, when a test balances them.
+    pub balance: crate::webhook::Balance,
+    /// Update ids a webhook acknowledged, in order.
+    pub deliveries: Vec<i64>,
 }
 
 impl World {
@@ -132,6 +138,9 @@ impl World {
             users: HashMap::new(),
             chats: HashMap::new(),
             updates: VecDeque::new(),
+            webhook: None,
+            balance: crate::webhook::Balance::default(),
+            deliveries: Vec::new(),
             next_update_id: 100_000_001,
             allowed_updates: None,
             poll_generation: 0,
