@@ -229,6 +229,7 @@ async fn not_handled(
         policy.max_attempts,
     )
     .await;
+    deps.failed.notify_one();
     let say = span.in_scope(|| match recorded {
         Ok(Some(a)) if a.set_aside => {
             tracing::error!(error = why, attempts = a.attempts, "update set aside as failed; duban status --health lists it");

@@ -80,6 +80,8 @@ struct Deps {
     bot_id: u64,
     username: String,
     health: Arc<crate::ops::Health>,
+    /// Rung when an update's failed try is recorded: wakes the retrier.
+    failed: tokio::sync::Notify,
 }
 
 /// A bot whose token Telegram accepted.
@@ -181,6 +183,7 @@ pub async fn serve(
         bot_id,
         username,
         health,
+        failed: tokio::sync::Notify::new(),
     });
     let replier = reply::Replier::start(deps.clone());
     handle::resend_unconfirmed(&deps, &replier).await?;

@@ -15,24 +15,32 @@ use super::Deps;
 use super::lanes::Lanes;
 use super::poll::readable;
 
-/// Hands due updates to the lanes until `shutdown`.
+/// Hands due updates to the lanes until `shutdown`. Sleeps on the bot's
+/// clock only while a try is due; with none waiting it sleeps until a
+/// failure is recorded, so an idle bot has no timer on the clock.
 pub(super) async fn retry(deps: Arc<Deps>, lanes: Lanes, mut shutdown: watch::Receiver<bool>) {
     let every = TimeDelta::seconds(deps.settings.inbox.retry_after.as_secs() as i64);
     loop {
-        let now = deps.clock.now();
-        // Woken at the next try due, and at least every `retry_secs`, so a
-        // failure recorded meanwhile is found on the next round.
-        let wake = match next_due(&deps).await {
-            Ok(Some(at)) => at.min(now + every),
-            Ok(None) => now + every,
+        let failed = deps.failed.notified();
+        tokio::pin!(failed);
+        failed.as_mut().enable();
+        let due = match next_due(&deps).await {
+            Ok(due) => due,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read when failed updates are due; trying later");
-                now + every
+                Some(deps.clock.now() + every)
+            }
+        };
+        let wait = async {
+            match due {
+                Some(at) => deps.clock.sleep_until(at).await,
+                None => std::future::pending().await,
             }
         };
         tokio::select! {
             _ = shutdown.wait_for(|s| *s) => return,
-            _ = deps.clock.sleep_until(wake) => {}
+            () = &mut failed => continue,
+            () = wait => {}
         }
         match take_due(&deps, every).await {
             Ok(due) if due.is_empty() => {}

@@ -100,8 +100,14 @@ async fn a_webhook_refuses_polling_and_telegram_refuses_a_plain_http_or_odd_port
     use teloxide::payloads::SetWebhookSetters;
     let (sim, bot) = world().await;
     for (url, why) in [
-        ("http://bot.example.org/hook", "An HTTPS URL must be provided"),
-        ("https://bot.example.org:9000/hook", "ports 80, 88, 443 or 8443"),
+        (
+            "http://bot.example.org/hook",
+            "An HTTPS URL must be provided",
+        ),
+        (
+            "https://bot.example.org:9000/hook",
+            "ports 80, 88, 443 or 8443",
+        ),
     ] {
         let e = bot
             .set_webhook(url.parse().unwrap())
@@ -116,7 +122,10 @@ async fn a_webhook_refuses_polling_and_telegram_refuses_a_plain_http_or_odd_port
         .await
         .expect("setWebhook");
     let info = bot.get_webhook_info().await.unwrap();
-    assert_eq!(info.url.unwrap().as_str(), "https://bot.example.org:8443/hook");
+    assert_eq!(
+        info.url.unwrap().as_str(),
+        "https://bot.example.org:8443/hook"
+    );
     assert_eq!(info.max_connections, Some(3));
     let e = bot.get_updates().await.expect_err("409").to_string();
     assert!(e.contains("webhook is active"), "{e}");
@@ -728,9 +737,9 @@ async fn wrong_token_and_unknown_method() {
     );
     let (status, body) = raw_post(
         &sim,
-        &format!("/bot{TOKEN}/setWebhook"),
+        &format!("/bot{TOKEN}/sendDice"),
         "application/json",
-        r#"{"url":"https://x"}"#,
+        r#"{"chat_id":-1001}"#,
     )
     .await;
     assert_eq!((status, body["ok"].clone()), (400, json!(false)));
