@@ -74,18 +74,34 @@ async fn run_instance(
         None => None,
     };
     let messenger = connected.messenger(store.clone());
-    let start = scheduler::prepare(&jobs, clock.as_ref()).await?;
+    // The jobs run on the leader only (`bot/lead.rs`): one sender keeps
+    // Telegram's limits, and the ledger's claims still make every message
+    // once however the lead moves.
+    let (led, leads) = tokio::sync::oneshot::channel::<bot::Prepared>();
     let scheduler_clock = clock.clone();
-    let scheduler_shutdown = shutdown.clone();
+    let mut scheduler_shutdown = shutdown.clone();
     let scheduler = tokio::spawn(async move {
-        let run = scheduler::run(
-            jobs,
-            start,
-            &messenger,
-            scheduler_clock.as_ref(),
-            scheduler_shutdown,
-        );
-        if let Err(e) = run.await {
+        let prepared = tokio::select! {
+            _ = scheduler_shutdown.wait_for(|s| *s) => return,
+            lead = leads => match lead {
+                Ok(prepared) => prepared,
+                Err(_) => return,
+            },
+        };
+        // The clock is read before the bot takes updates, so a test (or a
+        // rehearsal with --now) that moves it next finds the jobs waiting.
+        let start = match scheduler::prepare(&jobs, scheduler_clock.as_ref()).await {
+            Ok(start) => start,
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler cannot start");
+                return;
+            }
+        };
+        if prepared.send(()).is_err() {
+            tracing::debug!("the bot stopped before the scheduler was ready");
+        }
+        let clock = scheduler_clock.as_ref();
+        if let Err(e) = scheduler::run(jobs, start, &messenger, clock, scheduler_shutdown).await {
             tracing::error!(error = %e, "scheduler stopped");
         }
     });
@@ -97,9 +113,16 @@ async fn run_instance(
         shutdown,
         hooks,
         health,
+        led,
     )
     .await;
-    if let Err(e) = scheduler.await {
+    if result.is_err() {
+        // The bot stopped on an error (the lead lost): the jobs stop too.
+        scheduler.abort();
+    }
+    if let Err(e) = scheduler.await
+        && !e.is_cancelled()
+    {
         tracing::error!(error = %e, "the scheduler task ended abnormally");
     }
     if let Some(ops) = ops {

@@ -342,15 +342,20 @@ pub(super) async fn resend_unconfirmed(deps: &Deps, replier: &Replier) -> Result
     let mut conn = deps.store.conn().await?;
     let pending = inbox::unreplied(&mut conn).await?;
     drop(conn);
-    for (update_id, json) in pending {
+    for (update_id, raw, json) in pending {
         let span = tracing::info_span!("update", update_id);
+        // In the chat's chain, so that the replies of its later updates
+        // (handled from now on) go out after these.
+        let chat = serde_json::from_str::<Update>(&raw)
+            .ok()
+            .and_then(|u| u.chat().map(|c| c.id.0));
         let replies = serde_json::from_str::<Vec<Outgoing>>(&json).unwrap_or_else(|e| {
             // Unreadable replies cannot be sent; confirming them keeps
             // every later start from tripping over them again.
             span.in_scope(|| tracing::error!(error = %e, "stored replies unreadable; dropped"));
             Vec::new()
         });
-        replier.send(None, update_id, replies, span);
+        replier.send(chat, update_id, replies, span);
     }
     Ok(())
 }

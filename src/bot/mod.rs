@@ -20,11 +20,13 @@ pub mod convert;
 pub mod deliver;
 mod handle;
 mod lanes;
+mod lead;
 pub mod pace;
 mod poll;
 mod reply;
 mod retry;
 pub mod split;
+mod tail;
 mod webhook;
 
 use std::sync::Arc;
@@ -63,6 +65,10 @@ pub enum BotError {
     /// The operations endpoints could not listen on `ops.listen`.
     #[error(transparent)]
     Ops(#[from] crate::ops::OpsError),
+    /// The leader's lock was lost with its connection: this instance
+    /// stops, so that no two lead at once.
+    #[error("the leader's lock was lost ({0}); stopped so that another instance leads")]
+    LeadershipLost(StoreError),
     #[error("configuration key `telegram.webhook.listen`: cannot listen on {addr}: {source}")]
     WebhookListen {
         addr: String,
@@ -153,7 +159,14 @@ pub async fn connect(
     }))
 }
 
-/// Serves updates until `shutdown` turns true.
+/// Told by whoever runs the jobs once they have read the clock: updates
+/// are taken only after that.
+pub type Prepared = tokio::sync::oneshot::Sender<()>;
+
+/// Serves updates until `shutdown` turns true: at once on SQLite; with
+/// several instances on PostgreSQL, once this one leads (`lead.rs`), and
+/// `led` says when. In webhook mode deliveries are taken from the start.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     connected: Connected,
     settings: Arc<Settings>,
@@ -162,71 +175,61 @@ pub async fn serve(
     shutdown: watch::Receiver<bool>,
     hooks: Arc<crate::faults::Hooks>,
     health: Arc<crate::ops::Health>,
+    led: tokio::sync::oneshot::Sender<Prepared>,
 ) -> Result<(), BotError> {
     // getMe was answered on connecting.
     health.telegram_answered(true);
+    health.set_role(Role::Standby);
     let Connected {
         tg,
         token,
         bot_id,
         username,
     } = connected;
-    register_commands(&tg.bot, &settings).await;
-
     let deps = Arc::new(Deps {
         hooks,
-        store: store.clone(),
+        store,
         settings,
         clock,
-        tg: tg.clone(),
-        token: token.clone(),
+        tg,
+        token,
         bot_id,
         username,
         health,
         failed: tokio::sync::Notify::new(),
     });
-    let replier = reply::Replier::start(deps.clone());
-    handle::resend_unconfirmed(&deps, &replier).await?;
-    let (lanes, handlers) = lanes::Lanes::start(&deps, &replier, &shutdown);
-    // Bound before anything is replayed: a port taken stops start-up.
-    let listener = match &deps.settings.telegram.updates {
-        Updates::Webhook(hook) => Some(webhook::bind(hook).await?),
+    // Stopped from outside, or by a lead lost: everything stops with it.
+    let (stop_all, stop) = watch::channel(false);
+    let forward = {
+        let (mut shutdown, stop_all) = (shutdown, stop_all.clone());
+        tokio::spawn(async move {
+            if shutdown.wait_for(|s| *s).await.is_err() {
+                tracing::debug!("shutdown signal dropped");
+            }
+            if stop_all.send(true).is_err() {
+                tracing::debug!("the bot had stopped already");
+            }
+        })
+    };
+    let receiving = match &deps.settings.telegram.updates {
+        Updates::Webhook(hook) => Some(webhook::start(&deps, hook, stop.clone()).await?),
         Updates::Polling => None,
     };
-    let offset = poll::replay_unhandled(&deps, &lanes).await?;
-    let retrier = tokio::spawn(retry::retry(deps.clone(), lanes.clone(), shutdown.clone()));
-    // The receiver (poller or webhook) and the retrier own the lanes'
-    // queues: when both stop, the lanes drain and stop.
-    let receiver = match (&deps.settings.telegram.updates, listener) {
-        (Updates::Webhook(hook), Some(listener)) => {
-            deps.health.set_role(Role::Webhook);
-            let hook = hook.clone();
-            tokio::spawn(webhook::receive(
-                deps.clone(),
-                lanes,
-                hook,
-                listener,
-                shutdown,
-            ))
+    let mut waiting = stop.clone();
+    let Some(leadership) = lead::wait(&deps, &mut waiting).await else {
+        if let Some(receiving) = receiving {
+            receiving.join().await;
         }
-        _ => {
-            webhook::leave_webhook(&deps).await;
-            deps.health.set_role(Role::Poller);
-            tokio::spawn(poll::poll(deps.clone(), offset, lanes, shutdown))
-        }
+        forward.abort();
+        return Ok(());
     };
-    for (task, what) in [(receiver, "receiver"), (retrier, "retrier")] {
-        if let Err(e) = task.await {
-            tracing::error!(error = %e, what, "a task stopped abnormally");
-        }
+    let (prepared, ready) = tokio::sync::oneshot::channel();
+    if led.send(prepared).is_ok() && ready.await.is_err() {
+        tracing::debug!("the scheduler did not start; serving updates all the same");
     }
-    for handler in handlers {
-        if let Err(e) = handler.await {
-            tracing::error!(error = %e, "a lane stopped abnormally");
-        }
-    }
-    replier.finish().await;
-    Ok(())
+    let result = lead::run(deps, receiving, leadership, stop, &stop_all).await;
+    forward.abort();
+    result
 }
 
 /// `getMe`, retried while Telegram is unreachable (the bot may start before
@@ -256,7 +259,7 @@ async fn get_me(
     }
 }
 
-async fn register_commands(bot: &Bot, settings: &Settings) {
+pub(super) async fn register_commands(bot: &Bot, settings: &Settings) {
     let lang = settings.locale;
     let commands: Vec<BotCommand> = Command::ALL
         .into_iter()

@@ -5,7 +5,8 @@
 //! the update is committed to the inbox; anything else makes Telegram
 //! deliver it again. A request without the secret Telegram was given gets
 //! 401, a body that is not an update 400, one over 1 MB 413, and none of
-//! them stores anything.
+//! them stores anything. Every instance on the database takes deliveries;
+//! only the leader tells Telegram the URL and handles them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,6 +23,7 @@ use teloxide::prelude::*;
 use teloxide::types::{AllowedUpdate, Update};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 use crate::config::WebhookSettings;
@@ -29,7 +31,6 @@ use crate::ops::names;
 use crate::store::inbox;
 
 use super::deliver::redact;
-use super::lanes::Lanes;
 use super::{BotError, Deps};
 
 /// Telegram's header for the webhook's `secret_token`.
@@ -46,7 +47,7 @@ pub(super) const ALLOWED: [AllowedUpdate; 3] = [
 ];
 
 /// Listens on `telegram.webhook.listen`, before Telegram is told the URL.
-pub(super) async fn bind(hook: &WebhookSettings) -> Result<TcpListener, BotError> {
+async fn bind(hook: &WebhookSettings) -> Result<TcpListener, BotError> {
     TcpListener::bind(hook.listen)
         .await
         .map_err(|source| BotError::WebhookListen {
@@ -55,44 +56,71 @@ pub(super) async fn bind(hook: &WebhookSettings) -> Result<TcpListener, BotError
         })
 }
 
+/// A delivery is only stored here: the leader's tail (`tail.rs`) hands
+/// every stored update to its lanes in `update_id` order, whichever
+/// instance took it.
 #[derive(Clone)]
 struct Receiver {
     deps: Arc<Deps>,
-    lanes: Lanes,
     secret: Arc<secrecy::SecretString>,
 }
 
-/// Tells Telegram the URL, then receives until `shutdown`. The webhook
-/// stays set when the bot stops: Telegram keeps the updates meanwhile and
-/// delivers them once the bot is back.
-pub(super) async fn receive(
-    deps: Arc<Deps>,
-    lanes: Lanes,
-    hook: WebhookSettings,
-    listener: TcpListener,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    if !set_webhook(&deps, &hook, &mut shutdown).await {
-        return;
-    }
-    tracing::info!(url = %hook.url, listen = %hook.listen, "receiving updates by webhook");
+/// Deliveries taken on `telegram.webhook.listen`, by every instance,
+/// leader or not: a load balancer may send them to any.
+pub(super) struct Receiving {
+    task: JoinHandle<()>,
+}
+
+/// Starts taking deliveries (storing them) until `stop`.
+pub(super) async fn start(
+    deps: &Arc<Deps>,
+    hook: &WebhookSettings,
+    mut stop: watch::Receiver<bool>,
+) -> Result<Receiving, BotError> {
+    let listener = bind(hook).await?;
     let app = Router::new()
         .route(hook.url.path(), post(update))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(Receiver {
-            deps,
-            lanes,
+            deps: deps.clone(),
             secret: Arc::new(hook.secret.clone()),
         });
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            if shutdown.wait_for(|s| *s).await.is_err() {
-                tracing::debug!("webhook: shutdown signal dropped");
-            }
-        })
-        .await;
-    if let Err(e) = served {
-        tracing::error!(error = %e, "the webhook receiver stopped");
+    tracing::info!(listen = %hook.listen, path = hook.url.path(), "taking webhook deliveries");
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                if stop.wait_for(|s| *s).await.is_err() {
+                    tracing::debug!("webhook: shutdown signal dropped");
+                }
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "the webhook receiver stopped");
+        }
+    });
+    Ok(Receiving { task })
+}
+
+impl Receiving {
+    /// As the leader: tells Telegram the URL; false when stopped first.
+    pub(super) async fn lead(
+        &self,
+        deps: &Deps,
+        hook: &WebhookSettings,
+        stop: &mut watch::Receiver<bool>,
+    ) -> bool {
+        let set = set_webhook(deps, hook, stop).await;
+        if set {
+            tracing::info!(url = %hook.url, "receiving updates by webhook");
+        }
+        set
+    }
+
+    /// Waits for the receiver to stop (at `stop`).
+    pub(super) async fn join(self) {
+        if let Err(e) = self.task.await {
+            tracing::error!(error = %e, "the webhook receiver ended abnormally");
+        }
     }
 }
 
@@ -151,10 +179,10 @@ async fn update(
         }
     };
     let span = tracing::info_span!("webhook", update_id = update.id.0);
-    store_and_forward(&rx, update).instrument(span).await
+    store(&rx, update).instrument(span).await
 }
 
-async fn store_and_forward(rx: &Receiver, update: Update) -> (StatusCode, &'static str) {
+async fn store(rx: &Receiver, update: Update) -> (StatusCode, &'static str) {
     let id = i64::from(update.id.0);
     let raw = match serde_json::to_string(&update) {
         Ok(raw) => raw,
@@ -168,7 +196,6 @@ async fn store_and_forward(rx: &Receiver, update: Update) -> (StatusCode, &'stat
             rx.deps.health.telegram_answered(true);
             if !fresh.is_empty() {
                 metrics::counter!(names::UPDATES_RECEIVED).increment(1);
-                rx.lanes.forward(vec![update]);
             }
             (StatusCode::OK, "ok\n")
         }

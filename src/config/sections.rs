@@ -36,6 +36,7 @@ pub(super) struct RawTelegram {
     throttle: bool,
     token: Option<SecretString>,
     mode: String,
+    poll_takeover_secs: u64,
     webhook: RawWebhook,
 }
 
@@ -133,6 +134,10 @@ pub struct TelegramSettings {
     /// Never printed: `SecretString`'s Debug shows `[REDACTED]`.
     pub token: Option<SecretString>,
     pub updates: Updates,
+    /// With several instances on one PostgreSQL database, how soon a
+    /// waiting one takes the lead after the leader dies
+    /// (`telegram.poll_takeover_secs`): it tries a third as often.
+    pub takeover: std::time::Duration,
 }
 
 /// How updates reach the bot (`telegram.mode`).
@@ -202,11 +207,18 @@ pub(super) fn telegram(
             ));
         }
     };
+    if !(3..=600).contains(&raw.poll_takeover_secs) {
+        return Err(invalid(
+            "telegram.poll_takeover_secs",
+            "must be between 3 and 600",
+        ));
+    }
     Ok(TelegramSettings {
         api_url,
         throttle: raw.throttle,
         token,
         updates,
+        takeover: std::time::Duration::from_secs(raw.poll_takeover_secs),
     })
 }
 

@@ -83,17 +83,18 @@ pub async fn unhandled(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
         .collect()
 }
 
-/// Handled updates whose replies were never confirmed sent.
-pub async fn unreplied(conn: &mut Conn) -> Result<Vec<(i64, String)>> {
+/// Handled updates whose replies were never confirmed sent: (id, the
+/// update as stored, its replies), oldest first.
+pub async fn unreplied(conn: &mut Conn) -> Result<Vec<(i64, String, String)>> {
     let rows = sqlx::query(
-        "SELECT update_id, replies FROM inbox WHERE handled_at IS NOT NULL AND replied_at IS NULL \
+        "SELECT update_id, raw, replies FROM inbox WHERE handled_at IS NOT NULL AND replied_at IS NULL \
          AND replies IS NOT NULL ORDER BY update_id",
     )
     .fetch_all(&mut *conn)
     .await
     .op("inbox::unreplied")?;
     rows.iter()
-        .map(|r| Ok((get(r, "update_id")?, get(r, "replies")?)))
+        .map(|r| Ok((get(r, "update_id")?, get(r, "raw")?, get(r, "replies")?)))
         .collect()
 }
 
@@ -179,4 +180,37 @@ pub struct Depth {
     pub unhandled: i64,
     pub unreplied: i64,
     pub failed: i64,
+}
+
+/// The ids of updates waiting for their first try, oldest first, at most
+/// `limit`: what the leader's tail has to hand out.
+pub async fn waiting_ids(conn: &mut Conn, limit: i64) -> Result<Vec<i64>> {
+    sqlx::query_scalar(
+        "SELECT update_id FROM inbox \
+         WHERE handled_at IS NULL AND failed_at IS NULL AND attempts = 0 \
+         ORDER BY update_id LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await
+    .op("inbox::waiting_ids")
+}
+
+/// The stored text of updates waiting for their first try, with ids from
+/// `from` to `to`, oldest first.
+pub async fn waiting_between(conn: &mut Conn, from: i64, to: i64) -> Result<Vec<(i64, String)>> {
+    let rows = sqlx::query(
+        "SELECT update_id, raw FROM inbox \
+         WHERE update_id BETWEEN $1 AND $2 \
+           AND handled_at IS NULL AND failed_at IS NULL AND attempts = 0 \
+         ORDER BY update_id",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await
+    .op("inbox::waiting_between")?;
+    rows.iter()
+        .map(|r| Ok((get(r, "update_id")?, get(r, "raw")?)))
+        .collect()
 }

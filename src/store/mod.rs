@@ -7,6 +7,7 @@ pub mod attempts;
 pub mod chats;
 pub mod dialogues;
 pub mod inbox;
+pub mod leader;
 pub mod milestones;
 pub mod outbox;
 pub mod people;

@@ -271,23 +271,35 @@ pub async fn http_post(
 
 /// One request on a fresh connection; the status code and the body.
 async fn http(port: u16, request: &[u8]) -> (u16, String) {
+    try_http(port, request).await.expect("the endpoint answers")
+}
+
+/// `GET path`, or the error when nothing answers (a port of an instance
+/// that is starting or dying).
+pub async fn try_http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    try_http(port, req.as_bytes()).await
+}
+
+async fn try_http(port: u16, request: &[u8]) -> std::io::Result<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("the endpoint listens");
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
     // A server may answer (413) before it has read the whole body.
-    if let Err(e) = s.write_all(request).await {
-        assert!(
-            e.kind() == std::io::ErrorKind::BrokenPipe
-                || e.kind() == std::io::ErrorKind::ConnectionReset,
-            "{e}"
-        );
+    if let Err(e) = s.write_all(request).await
+        && !matches!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+        )
+    {
+        return Err(e);
     }
     let mut bytes = Vec::new();
     // What was read before a reset (the server closing on an unread body)
     // is kept, and is the answer.
-    if let Err(e) = s.read_to_end(&mut bytes).await {
-        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionReset, "{e}");
+    if let Err(e) = s.read_to_end(&mut bytes).await
+        && (e.kind() != std::io::ErrorKind::ConnectionReset || bytes.is_empty())
+    {
+        return Err(e);
     }
     let raw = String::from_utf8_lossy(&bytes);
     let status = raw
@@ -296,5 +308,5 @@ async fn http(port: u16, request: &[u8]) -> (u16, String) {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, body.to_string())
+    Ok((status, body.to_string()))
 }

@@ -14,6 +14,8 @@ mod demo;
 mod export;
 mod fuzz;
 mod helpers;
+mod instance;
+mod instances;
 mod ops;
 mod replies;
 mod retention;

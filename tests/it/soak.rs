@@ -18,15 +18,13 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Days, Utc};
 use duban::clock::ManualClock;
-use duban::config::Settings;
 use duban::domain::model::Role;
-use duban::faults::Hooks;
 use duban::store::{Store, people};
 use tgsim::{BotApiSim, ChatKind, Fault};
-use tokio::sync::watch;
 
 use crate::bot::{TOKEN, settings_for};
 use crate::helpers::{TestDb, bind_group, sh, tg_person};
+use crate::instance::{DYING, Instance};
 
 const LEAD_CHAT: i64 = -9_000_000;
 const WAIT: Duration = Duration::from_secs(60);
@@ -56,69 +54,14 @@ impl Rng {
     }
 }
 
-fn group_of(i: usize) -> i64 {
+pub(crate) fn group_of(i: usize) -> i64 {
     -1_000_000 - i as i64
 }
-fn owner_of(i: usize) -> i64 {
+pub(crate) fn owner_of(i: usize) -> i64 {
     2_000_000 + i as i64
 }
 fn liaison_of(i: usize) -> i64 {
     3_000_000 + (i % 10) as i64
-}
-
-/// One bot "process": its own runtime on its own thread. Killing drops the
-/// runtime, which abandons every task at whatever await it stands at.
-/// Instances being killed; see [`Instance::kill`].
-static DYING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-struct Instance {
-    name: String,
-    kill: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-    hooks: Arc<Hooks>,
-}
-
-impl Instance {
-    fn start(settings: Settings, clock: ManualClock) -> Instance {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let name = format!("soak-instance-{}", NEXT.fetch_add(1, Ordering::SeqCst));
-        let hooks = Arc::new(Hooks::default());
-        let (kill, killed) = std::sync::mpsc::channel::<()>();
-        let h = hooks.clone();
-        let thread_name = name.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_name(thread_name)
-                .enable_all()
-                .build()
-                .unwrap();
-            let (_stop, shutdown) = watch::channel(false);
-            rt.spawn(duban::app::run_with(settings, Arc::new(clock), shutdown, h));
-            let _ = killed.recv();
-            rt.shutdown_background();
-        });
-        Instance {
-            name,
-            kill: Some(kill),
-            thread: Some(thread),
-            hooks,
-        }
-    }
-
-    fn kill(mut self) {
-        // Tearing a runtime down drops its tasks in any order; teloxide's
-        // dispatcher may then panic on a closed channel. A real kill has no
-        // such afterlife, so panics on a dying instance's threads are not
-        // the bot's.
-        DYING.lock().unwrap().push(self.name.clone());
-        if let Some(k) = self.kill.take() {
-            let _ = k.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
 }
 
 #[derive(Default)]
@@ -139,7 +82,7 @@ struct Tally {
 /// the progress values of the well-formed reports, in order.
 type Expected = BTreeMap<(usize, String), Vec<u8>>;
 
-async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTime<Utc>) {
+pub(crate) async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTime<Utc>) {
     let mut csv = String::from("code,name,owner,stage,investment,milestone,pledged\n");
     for i in 0..n {
         // A third of the projects have a start milestone already overdue.

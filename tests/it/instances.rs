@@ -1,0 +1,242 @@
+//! Several instances on one PostgreSQL database, from outside: one leads
+//! (polls or is told the webhook, handles, runs the jobs, sends), the
+//! others wait; a killed leader is replaced within the takeover time, and
+//! nothing is lost, handled twice or answered out of order meanwhile.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use duban::clock::ManualClock;
+use duban::config::Settings;
+use tgsim::{BotApiSim, Limits};
+
+use crate::bot::{ADMIN, GROUP, ask, reply_to, settings_for, world};
+use crate::helpers::{TestDb, free_port, sh, try_http_get};
+use crate::instance::Instance;
+use crate::soak::{group_of, owner_of, setup};
+
+const TAKEOVER_SECS: u64 = 5;
+const SECRET: &str = "three-instances";
+
+/// This instance's role, as its /readyz says it.
+/// Empty while nothing answers on the port.
+async fn role(port: u16) -> String {
+    let Ok((_, body)) = try_http_get(port, "/readyz").await else {
+        return String::new();
+    };
+    body.lines()
+        .find_map(|l| l.strip_prefix("role: "))
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn until_role(port: u16, wanted: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if role(port).await == wanted {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "port {port} never became {wanted}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Which of the instances leads by webhook, once one does.
+async fn leader_of(ops: &[u16]) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        for (i, port) in ops.iter().enumerate() {
+            if role(*port).await == "webhook" {
+                return i;
+            }
+        }
+        assert!(Instant::now() < deadline, "no instance leads");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn instance_settings(db: &TestDb, sim: &BotApiSim, ops: u16, extra: &[(&str, &str)]) -> Settings {
+    let ops = format!("127.0.0.1:{ops}");
+    let takeover = TAKEOVER_SECS.to_string();
+    let mut env = vec![
+        ("DUBAN__OPS__LISTEN", ops.as_str()),
+        ("DUBAN__TELEGRAM__POLL_TAKEOVER_SECS", takeover.as_str()),
+    ];
+    env.extend_from_slice(extra);
+    settings_for(db, sim, &env)
+}
+
+async fn count(db: &TestDb, sql: &'static str) -> i64 {
+    let store = db.store().await;
+    let mut conn = store.conn().await.unwrap();
+    sqlx::query_scalar(sql).fetch_one(&mut *conn).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_two_polling_instances_one_polls_and_the_other_takes_over_within_the_takeover_time() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    db.store().await;
+    let sim = world().await;
+    let clock = ManualClock::new(sh(2026, 11, 24, 10, 0));
+    let (ops_a, ops_b) = (free_port(), free_port());
+    let a = Instance::start(instance_settings(&db, &sim, ops_a, &[]), clock.clone());
+    until_role(ops_a, "poller").await;
+    let b = Instance::start(instance_settings(&db, &sim, ops_b, &[]), clock.clone());
+    until_role(ops_b, "standby").await;
+    let r = ask(&sim, GROUP, ADMIN, "/newproject P1 新能源电池项目").await;
+    assert!(r.text.contains("已新建项目 P1"), "{}", r.text);
+    assert_eq!(role(ops_a).await, "poller", "the first still leads");
+
+    a.kill();
+    let killed = Instant::now();
+    // Sent while nobody polls: the next leader picks it up.
+    let asked = sim.push_text(GROUP, ADMIN, "/status P1");
+    reply_to(&sim, GROUP, asked.message_id).await;
+    let took = killed.elapsed();
+    assert!(
+        took < Duration::from_secs(TAKEOVER_SECS),
+        "taken over in {took:?}, over {TAKEOVER_SECS} s"
+    );
+    assert_eq!(role(ops_b).await, "poller");
+    println!("takeover after a kill, update answered: {took:?}");
+    b.kill();
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM inbox").await, 2);
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").await,
+        0
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM projects").await, 1);
+}
+
+/// Three instances behind one webhook URL, a load balancer sending each
+/// delivery to the next; the leader is killed half-way and restarted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_webhook_instances_store_every_report_once_answer_in_order_and_post_each_prompt_once()
+{
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    const PROJECTS: usize = 20;
+    let sim = world().await;
+    let store = db.store().await;
+    setup(&store, &sim, PROJECTS, sh(2026, 11, 24, 9, 0)).await;
+    sim.enforce_limits(Limits::TELEGRAM);
+    let clock = ManualClock::new(sh(2026, 11, 24, 10, 0));
+    let hooks: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let ops: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    sim.balance_webhook(
+        hooks
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect(),
+    );
+    let url = format!("http://127.0.0.1:{}/telegram", hooks[0]);
+    let settings = |i: usize| {
+        let listen = format!("127.0.0.1:{}", hooks[i]);
+        instance_settings(
+            &db,
+            &sim,
+            ops[i],
+            &[
+                ("DUBAN__TELEGRAM__MODE", "webhook"),
+                ("DUBAN__TELEGRAM__WEBHOOK__LISTEN", &listen),
+                ("DUBAN__TELEGRAM__WEBHOOK__URL", &url),
+                ("DUBAN__TELEGRAM__WEBHOOK__SECRET", SECRET),
+            ],
+        )
+    };
+    let mut instances: Vec<Option<Instance>> = Vec::new();
+    instances.push(Some(Instance::start(settings(0), clock.clone())));
+    until_role(ops[0], "webhook").await;
+    for (i, port) in ops.iter().enumerate().skip(1) {
+        instances.push(Some(Instance::start(settings(i), clock.clone())));
+        until_role(*port, "standby").await;
+    }
+
+    // Two reports from every owner, the second correcting the first.
+    let mut asked: Vec<(i64, i64)> = Vec::new();
+    for round in 1..=2 {
+        for i in 0..PROJECTS {
+            let text = format!("/report 进度: {}%\n本周完成: 第{round}次", round * 10);
+            asked.push((
+                group_of(i),
+                sim.push_text(group_of(i), owner_of(i), &text).message_id,
+            ));
+        }
+        if round == 1 {
+            // The leader dies with deliveries in flight, and comes back.
+            let half = asked.len() / 2;
+            let (g, m) = asked[half];
+            reply_to(&sim, g, m).await;
+            instances[0].take().unwrap().kill();
+            let killed = Instant::now();
+            let next = leader_of(&ops).await;
+            println!(
+                "webhook leader killed; instance {next} leads after {:?}",
+                killed.elapsed()
+            );
+            assert!(killed.elapsed() < Duration::from_secs(TAKEOVER_SECS));
+            instances[0] = Some(Instance::start(settings(0), clock.clone()));
+        }
+    }
+    for (g, m) in &asked {
+        reply_to(&sim, *g, *m).await;
+    }
+    let leader = leader_of(&ops).await;
+    assert_ne!(
+        leader, 0,
+        "the restarted instance waits behind the new leader"
+    );
+
+    // A week of jobs on the shared clock: the prompt, once per group.
+    clock.set(sh(2026, 11, 30, 9, 0));
+    let prompted = |s: &tgsim::Sent| s.text.contains("请直接回复本消息提交本周周报");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sim.sent().iter().filter(|s| prompted(s)).count() < PROJECTS {
+        assert!(Instant::now() < deadline, "not every group was prompted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in instances.into_iter().flatten() {
+        i.kill();
+    }
+
+    assert_eq!(sim.rate_limited(), 0, "Telegram's limits were kept");
+    let mut prompts: HashMap<i64, usize> = HashMap::new();
+    for s in sim.sent().iter().filter(|s| prompted(s)) {
+        *prompts.entry(s.chat_id).or_default() += 1;
+    }
+    assert!(
+        prompts.values().all(|n| *n == 1) && prompts.len() == PROJECTS,
+        "{prompts:?}"
+    );
+    // Replies in each group in the order of the reports they answer; one
+    // sent twice by the kill (in the air) shows once here.
+    for i in 0..PROJECTS {
+        let g = group_of(i);
+        let mut answered: Vec<i64> = sim.sent_to(g).iter().filter_map(|s| s.reply_to).collect();
+        answered.dedup();
+        let expected: Vec<i64> = asked
+            .iter()
+            .filter(|(c, _)| *c == g)
+            .map(|(_, m)| *m)
+            .collect();
+        assert_eq!(answered, expected, "group {g}: replies out of order");
+    }
+    let stored = count(&db, "SELECT COUNT(*) FROM reports").await;
+    assert_eq!(stored, 2 * PROJECTS as i64, "each report stored once");
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").await,
+        0,
+        "no update left unhandled"
+    );
+    assert_eq!(
+        count(&db, "SELECT COUNT(*) FROM inbox").await,
+        2 * PROJECTS as i64
+    );
+}
