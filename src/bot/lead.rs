@@ -20,6 +20,10 @@ use crate::store::leader::{self, Leadership};
 use super::webhook::Receiving;
 use super::{BotError, Deps, handle, lanes, poll, register_commands, reply, retry, tail, webhook};
 
+/// How long a new leader sends nothing after taking over: Telegram's
+/// per-chat limit is one message a second.
+const TAKEOVER_QUIET: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Waits until this instance leads; `None` when stopped first.
 pub(super) async fn wait(deps: &Deps, stop: &mut watch::Receiver<bool>) -> Option<Leadership> {
     let every = deps.settings.telegram.takeover / 3;
@@ -28,6 +32,13 @@ pub(super) async fn wait(deps: &Deps, stop: &mut watch::Receiver<bool>) -> Optio
         match leader::try_lead(&deps.store).await {
             Ok(Some(leadership)) => {
                 tracing::info!("this instance leads");
+                if told {
+                    // Taking over: the last leader's sends of the past
+                    // second still count against Telegram's limits (and
+                    // one it sent without recording is sent again), so
+                    // nothing leaves for a second.
+                    deps.tg.pacer.hold_until(std::time::Instant::now() + TAKEOVER_QUIET);
+                }
                 return Some(leadership);
             }
             Ok(None) if !told => {
