@@ -71,6 +71,13 @@ impl Bot {
         std::fs::read_to_string(&self.log).unwrap_or_else(|e| format!("(no log: {e})"))
     }
 
+    /// SIGKILL: the process dies where it stands, as in a crash.
+    pub async fn kill(mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
     /// SIGTERM, then waits up to 20 s; what became of it, in words.
     pub async fn stop(mut self) -> Result<String> {
         let pid = self.pid().to_string();

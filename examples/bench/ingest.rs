@@ -32,6 +32,11 @@ pub struct Options {
     pub backend: Backend,
     pub limits: bool,
     pub old_schema: bool,
+    /// Instances of `duban run` on the database (more than one: PostgreSQL).
+    pub instances: usize,
+    /// Updates by webhook (the simulator sending each delivery to the next
+    /// instance, as a load balancer would) instead of long polling.
+    pub webhook: bool,
 }
 
 /// The bot stores each report (inbox, report, problems) and echoes it.
@@ -52,16 +57,11 @@ pub async fn run(o: &Options) -> Result<()> {
     if o.limits {
         sim.enforce_limits(Limits::TELEGRAM);
     }
-    let bot = start_bot(&db, &sim, o.limits)?;
-    if !sim.wait_polling(Duration::from_secs(60)).await {
-        bail!("duban run never polled; its log:\n{}", bot.log());
-    }
-    // Let start-up work (migrations, the scheduler's catch-up) settle.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let bots = start_bots(&db, &sim, o).await?;
     let counter = Store::connect(&db.url, 1).await?;
     let base = sim.sent_count();
 
-    let (bot_cpu, own_cpu) = (bot.cpu()?, child::own_cpu()?);
+    let (bot_cpu, own_cpu) = (cpu(&bots)?, child::own_cpu()?);
     let start = Instant::now();
     let pushed: Vec<(i64, i64, std::time::Instant)> = (0..n)
         .map(|i| {
@@ -81,16 +81,24 @@ pub async fn run(o: &Options) -> Result<()> {
             .then(|| start.elapsed())
     };
     let (stored, echoed) = tokio::join!(stored, echoed);
-    let (bot_cpu, own_cpu) = (bot.cpu()? - bot_cpu, child::own_cpu()? - own_cpu);
+    let (bot_cpu, own_cpu) = (cpu(&bots)? - bot_cpu, child::own_cpu()? - own_cpu);
     let stored = stored?;
-    let echoed =
-        echoed.with_context(|| format!("not every report was echoed; log:\n{}", bot.log()))?;
+    let echoed = echoed.with_context(|| {
+        format!(
+            "not every report was echoed; the leader's log:\n{}",
+            bots[0].log()
+        )
+    })?;
 
     let latencies = latencies(&pushed, &sim.sent());
     if let Ok(path) = std::env::var("BENCH_KEEP_LOG") {
-        std::fs::write(&path, bot.log()).with_context(|| format!("writing {path}"))?;
+        std::fs::write(&path, bots[0].log()).with_context(|| format!("writing {path}"))?;
     }
-    let stopped = bot.stop().await?;
+    let mut stopped = Vec::new();
+    for bot in bots {
+        stopped.push(bot.stop().await?);
+    }
+    let stopped = stopped.join(", ");
     counter.close().await;
     let figures = Figures {
         n,
@@ -112,15 +120,92 @@ pub async fn run(o: &Options) -> Result<()> {
     Ok(())
 }
 
-fn start_bot(db: &Db, sim: &BotApiSim, limits: bool) -> Result<Bot> {
+/// Starts the instances, each in a folder of its own (its log), and
+/// returns once the first leads and the others wait.
+async fn start_bots(db: &Db, sim: &BotApiSim, o: &Options) -> Result<Vec<Bot>> {
     // Without Telegram's limits the bot must not pace itself either.
-    let extra: &[(&str, &str)] = if limits {
-        &[]
-    } else {
-        &[("DUBAN__TELEGRAM__THROTTLE", "false")]
-    };
+    let mut common: Vec<(String, String)> = Vec::new();
+    if !o.limits {
+        common.push(("DUBAN__TELEGRAM__THROTTLE".into(), "false".into()));
+    }
+    let ports: Vec<u16> = (0..o.instances)
+        .map(|_| free_port())
+        .collect::<Result<_>>()?;
+    if o.webhook {
+        sim.balance_webhook(
+            ports
+                .iter()
+                .map(|p| format!("http://127.0.0.1:{p}"))
+                .collect(),
+        );
+        common.extend([
+            ("DUBAN__TELEGRAM__MODE".into(), "webhook".into()),
+            (
+                "DUBAN__TELEGRAM__WEBHOOK__URL".into(),
+                format!("http://127.0.0.1:{}/telegram", ports[0]),
+            ),
+            (
+                "DUBAN__TELEGRAM__WEBHOOK__SECRET".into(),
+                "bench-secret".into(),
+            ),
+        ]);
+    }
     let now = portfolio::sh(2026, 11, 24, 10, 0).to_rfc3339();
-    Bot::start(db.dir.path(), &world::env(&db.url, sim, extra), Some(&now))
+    let mut bots = Vec::new();
+    for (i, port) in ports.iter().enumerate() {
+        let dir = db.dir.path().join(format!("instance-{i}"));
+        std::fs::create_dir_all(&dir)?;
+        let mut env = common.clone();
+        env.push((
+            "DUBAN__TELEGRAM__WEBHOOK__LISTEN".into(),
+            format!("127.0.0.1:{port}"),
+        ));
+        let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        bots.push(Bot::start(
+            &dir,
+            &world::env(&db.url, sim, &extra),
+            Some(&now),
+        )?);
+        if i == 0 {
+            let leads = if o.webhook {
+                wait_webhook(sim).await
+            } else {
+                sim.wait_polling(Duration::from_secs(60)).await
+            };
+            if !leads {
+                bail!("duban run never took updates; its log:\n{}", bots[0].log());
+            }
+        }
+    }
+    // Let start-up work (migrations, the scheduler's catch-up, the others
+    // finding a leader) settle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    Ok(bots)
+}
+
+async fn wait_webhook(sim: &BotApiSim) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if sim.webhook_info()["url"]
+            .as_str()
+            .is_some_and(|u| !u.is_empty())
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Every instance's user+system CPU time so far.
+fn cpu(bots: &[Bot]) -> Result<Duration> {
+    bots.iter().map(Bot::cpu).sum()
 }
 
 /// Arrival to echo, per report echoed as recorded, in the order the
@@ -169,13 +254,15 @@ fn quantile(sorted: &[Duration], q: f64) -> (usize, Duration) {
 fn print(f: &Figures, o: &Options) {
     let n = f.n;
     println!(
-        "ingest: {n} groups, {}{}, `duban run` (release) as a child process, {}",
+        "ingest: {n} groups, {}{}, `duban run` (release) as {} child process(es) taking updates by {}, {}",
         o.backend.name(),
         if o.old_schema {
             " without migration 0004's indexes"
         } else {
             ""
         },
+        o.instances,
+        if o.webhook { "webhook" } else { "long polling" },
         if o.limits {
             "Telegram's limits enforced by the sim, bot paced by its pacer (src/bot/pace.rs)"
         } else {
@@ -196,7 +283,7 @@ fn print(f: &Figures, o: &Options) {
         f.limited
     );
     println!(
-        "  CPU: bot {:.3} ms per report ({:.2} s user+system in all); simulator and benchmark {:.3} ms per report ({:.0} % of the bot's)",
+        "  CPU: bot (all instances) {:.3} ms per report ({:.2} s user+system in all); simulator and benchmark {:.3} ms per report ({:.0} % of the bot's)",
         ms(f.bot_cpu) / n as f64,
         secs(f.bot_cpu),
         ms(f.own_cpu) / n as f64,

@@ -3,7 +3,7 @@
 //! figures with the machine they were measured on and its load.
 //!
 //! ```text
-//! cargo run --release --example bench -- ingest [GROUPS] [sqlite|postgres] [--no-limits]
+//! cargo run --release --example bench -- ingest [GROUPS] [sqlite|postgres] [--no-limits] [--webhook] [--instances=K]
 //! cargo run --release --example bench -- fanout [GROUPS] [sqlite|postgres]
 //! cargo build --release && cargo run --release --example bench -- idle [PROJECTS]
 //! ```
@@ -14,6 +14,7 @@ mod child;
 mod ingest;
 mod machine;
 mod portfolio;
+mod takeover;
 mod world;
 
 use std::sync::Arc;
@@ -29,10 +30,23 @@ use tokio::time::Instant;
 
 use world::{Backend, Db};
 
-const USAGE: &str = "usage: bench ingest [GROUPS] [sqlite|postgres] [--no-limits] [--old-schema]
+const USAGE: &str = "usage: bench ingest [GROUPS] [sqlite|postgres] [--no-limits] [--old-schema] [--webhook] [--instances=K]
        bench fanout [GROUPS] [sqlite|postgres] [--old-schema]
        bench idle [PROJECTS]
---old-schema drops the look-up indexes of migration 0004, for the figures before it";
+       bench takeover [KILLS]
+--old-schema drops the look-up indexes of migration 0004, for the figures before it
+--webhook takes updates by webhook; --instances=K runs K instances on the database (PostgreSQL)";
+
+/// `--instances=K`, 1 when absent.
+fn instances(args: &[String]) -> Result<usize> {
+    match args.iter().find_map(|a| a.strip_prefix("--instances=")) {
+        Some(k) => match k.parse() {
+            Ok(k @ 1..=8) => Ok(k),
+            _ => bail!("--instances={k}: a count from 1 to 8\n{USAGE}"),
+        },
+        None => Ok(1),
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -62,10 +76,14 @@ async fn main() -> Result<()> {
                 backend,
                 limits: !flag("--no-limits"),
                 old_schema: flag("--old-schema"),
+                instances: instances(&args)?,
+                webhook: flag("--webhook"),
             };
             ingest::run(&options).await?;
         }
         "fanout" => fanout(n, backend, flag("--old-schema")).await?,
+        // Here the count is of kills; the takeover time is the default's.
+        "takeover" => takeover::run(positional.get(1).map_or(Ok(5), |v| v.parse())?, 15).await?,
         "idle" => idle(n).await?,
         _ => bail!("{USAGE}"),
     }

@@ -37,7 +37,9 @@ pub(super) async fn wait(deps: &Deps, stop: &mut watch::Receiver<bool>) -> Optio
                     // second still count against Telegram's limits (and
                     // one it sent without recording is sent again), so
                     // nothing leaves for a second.
-                    deps.tg.pacer.hold_until(std::time::Instant::now() + TAKEOVER_QUIET);
+                    deps.tg
+                        .pacer
+                        .hold_until(std::time::Instant::now() + TAKEOVER_QUIET);
                 }
                 return Some(leadership);
             }

@@ -13,9 +13,9 @@ use tgsim::{BotApiSim, Limits};
 use crate::bot::{ADMIN, GROUP, ask, reply_to, settings_for, world};
 use crate::helpers::{TestDb, free_port, sh, try_http_get};
 use crate::instance::Instance;
-use crate::soak::{group_of, owner_of, setup};
+use crate::soak::{group_of, owner_of, setup, wait_job};
 
-const TAKEOVER_SECS: u64 = 5;
+const TAKEOVER_SECS: u64 = 6;
 const SECRET: &str = "three-instances";
 
 /// This instance's role, as its /readyz says it.
@@ -114,17 +114,25 @@ async fn of_two_polling_instances_one_polls_and_the_other_takes_over_within_the_
 }
 
 /// Three instances behind one webhook URL, a load balancer sending each
-/// delivery to the next; the leader is killed half-way and restarted.
+/// delivery to the next: reports from every group, the leader killed twice
+/// (during the reports and between the week's jobs) and restarted, and a
+/// week of jobs on the shared clock. `INSTANCES_GROUPS` and
+/// `INSTANCES_ROUNDS` (reports per group) size it; 50 and 4 by default.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_webhook_instances_store_every_report_once_answer_in_order_and_post_each_prompt_once()
-{
+async fn three_webhook_instances_store_every_report_once_answer_in_order_and_post_each_job_once() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    const PROJECTS: usize = 20;
+    let size = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (groups, rounds) = (size("INSTANCES_GROUPS", 50), size("INSTANCES_ROUNDS", 4));
     let sim = world().await;
     let store = db.store().await;
-    setup(&store, &sim, PROJECTS, sh(2026, 11, 24, 9, 0)).await;
+    setup(&store, &sim, groups, sh(2026, 11, 24, 9, 0)).await;
     sim.enforce_limits(Limits::TELEGRAM);
     let clock = ManualClock::new(sh(2026, 11, 24, 10, 0));
     let hooks: Vec<u16> = (0..3).map(|_| free_port()).collect();
@@ -150,74 +158,112 @@ async fn three_webhook_instances_store_every_report_once_answer_in_order_and_pos
             ],
         )
     };
-    let mut instances: Vec<Option<Instance>> = Vec::new();
-    instances.push(Some(Instance::start(settings(0), clock.clone())));
+    let mut instances: Vec<Instance> = Vec::new();
+    instances.push(Instance::start(settings(0), clock.clone()));
     until_role(ops[0], "webhook").await;
     for (i, port) in ops.iter().enumerate().skip(1) {
-        instances.push(Some(Instance::start(settings(i), clock.clone())));
+        instances.push(Instance::start(settings(i), clock.clone()));
         until_role(*port, "standby").await;
     }
+    // Kills the leader and starts it again once another leads.
+    let kill_leader = async |instances: &mut Vec<Instance>| {
+        let leader = leader_of(&ops).await;
+        instances.remove(leader).kill();
+        let killed = Instant::now();
+        let next = loop {
+            let next = leader_of(&ops).await;
+            if next != leader {
+                break next;
+            }
+        };
+        println!(
+            "leader {leader} killed; {next} leads after {:?}",
+            killed.elapsed()
+        );
+        instances.insert(leader, Instance::start(settings(leader), clock.clone()));
+        until_role(ops[leader], "standby").await;
+    };
 
-    // Two reports from every owner, the second correcting the first.
     let mut asked: Vec<(i64, i64)> = Vec::new();
-    for round in 1..=2 {
-        for i in 0..PROJECTS {
+    for round in 1..=rounds {
+        for i in 0..groups {
             let text = format!("/report 进度: {}%\n本周完成: 第{round}次", round * 10);
             asked.push((
                 group_of(i),
                 sim.push_text(group_of(i), owner_of(i), &text).message_id,
             ));
         }
-        if round == 1 {
-            // The leader dies with deliveries in flight, and comes back.
-            let half = asked.len() / 2;
-            let (g, m) = asked[half];
+        if round == 2 {
+            // The leader dies with deliveries in flight.
+            let (g, m) = asked[asked.len() - groups];
             reply_to(&sim, g, m).await;
-            instances[0].take().unwrap().kill();
-            let killed = Instant::now();
-            let next = leader_of(&ops).await;
-            println!(
-                "webhook leader killed; instance {next} leads after {:?}",
-                killed.elapsed()
-            );
-            assert!(killed.elapsed() < Duration::from_secs(TAKEOVER_SECS));
-            instances[0] = Some(Instance::start(settings(0), clock.clone()));
+            kill_leader(&mut instances).await;
         }
     }
     for (g, m) in &asked {
         reply_to(&sim, *g, *m).await;
     }
-    let leader = leader_of(&ops).await;
-    assert_ne!(
-        leader, 0,
-        "the restarted instance waits behind the new leader"
-    );
 
-    // A week of jobs on the shared clock: the prompt, once per group.
-    clock.set(sh(2026, 11, 30, 9, 0));
-    let prompted = |s: &tgsim::Sent| s.text.contains("请直接回复本消息提交本周周报");
+    // The next week's jobs, the leader killed between two of them.
+    for (job, at) in [
+        ("prompt", sh(2026, 11, 30, 9, 0)),
+        ("nudge", sh(2026, 12, 2, 9, 0)),
+        ("deadline", sh(2026, 12, 3, 18, 0)),
+        ("bulletin", sh(2026, 12, 4, 16, 0)),
+    ] {
+        clock.set(at);
+        wait_job(&store, job, at).await;
+        if job == "prompt" {
+            kill_leader(&mut instances).await;
+        }
+    }
+    let outbox_unsent = "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL";
     let deadline = Instant::now() + Duration::from_secs(30);
-    while sim.sent().iter().filter(|s| prompted(s)).count() < PROJECTS {
-        assert!(Instant::now() < deadline, "not every group was prompted");
+    while count(&db, outbox_unsent).await > 0 {
+        assert!(Instant::now() < deadline, "ledger claims left unsent");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for i in instances.into_iter().flatten() {
+    for i in instances {
         i.kill();
     }
+    verify(&db, &sim, groups, rounds, &asked).await;
+}
 
+/// Everything the run promises, read from the simulator and the database.
+async fn verify(db: &TestDb, sim: &BotApiSim, groups: usize, rounds: usize, asked: &[(i64, i64)]) {
     assert_eq!(sim.rate_limited(), 0, "Telegram's limits were kept");
-    let mut prompts: HashMap<i64, usize> = HashMap::new();
-    for s in sim.sent().iter().filter(|s| prompted(s)) {
-        *prompts.entry(s.chat_id).or_default() += 1;
+    let sent = sim.sent();
+    let count_of = |needle: &str| {
+        let mut by_chat: HashMap<i64, usize> = HashMap::new();
+        for s in sent.iter().filter(|s| s.text.contains(needle)) {
+            *by_chat.entry(s.chat_id).or_default() += 1;
+        }
+        by_chat
+    };
+    for (job, needle) in [
+        ("prompt", "请直接回复本消息提交本周周报"),
+        ("nudge", "本周周报还没有收到"),
+    ] {
+        let by_chat = count_of(needle);
+        assert!(
+            by_chat.len() == groups && by_chat.values().all(|n| *n == 1),
+            "{job} not once per group: {by_chat:?}"
+        );
     }
     assert!(
-        prompts.values().all(|n| *n == 1) && prompts.len() == PROJECTS,
-        "{prompts:?}"
+        sent.iter().any(|s| s.chat_id == crate::bot::LEAD_CHAT),
+        "the bulletin was posted"
     );
-    // Replies in each group in the order of the reports they answer; one
-    // sent twice by the kill (in the air) shows once here.
-    for i in 0..PROJECTS {
+    // No message of a job sent twice to a chat (a reply sent again by a
+    // kill in the air shows once below).
+    let mut seen: HashMap<(i64, &str), usize> = HashMap::new();
+    for s in sent.iter().filter(|s| s.reply_to.is_none()) {
+        *seen.entry((s.chat_id, s.text.as_str())).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    for i in 0..groups {
         let g = group_of(i);
         let mut answered: Vec<i64> = sim.sent_to(g).iter().filter_map(|s| s.reply_to).collect();
         answered.dedup();
@@ -228,15 +274,16 @@ async fn three_webhook_instances_store_every_report_once_answer_in_order_and_pos
             .collect();
         assert_eq!(answered, expected, "group {g}: replies out of order");
     }
-    let stored = count(&db, "SELECT COUNT(*) FROM reports").await;
-    assert_eq!(stored, 2 * PROJECTS as i64, "each report stored once");
+    let reports = (groups * rounds) as i64;
     assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").await,
+        count(db, "SELECT COUNT(*) FROM reports").await,
+        reports,
+        "each report stored once"
+    );
+    assert_eq!(count(db, "SELECT COUNT(*) FROM inbox").await, reports);
+    assert_eq!(
+        count(db, "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").await,
         0,
         "no update left unhandled"
-    );
-    assert_eq!(
-        count(&db, "SELECT COUNT(*) FROM inbox").await,
-        2 * PROJECTS as i64
     );
 }

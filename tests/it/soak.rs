@@ -475,7 +475,7 @@ async fn wait_count(sim: &BotApiSim, n: usize, pred: impl Fn(&tgsim::Sent) -> bo
 }
 
 /// Waits until the scheduler has dealt with `job`'s fire at `fire`.
-async fn wait_job(store: &Store, job: &str, fire: DateTime<Utc>) {
+pub(crate) async fn wait_job(store: &Store, job: &str, fire: DateTime<Utc>) {
     let deadline = Instant::now() + WAIT;
     loop {
         let mut conn = store.pool().acquire().await.unwrap();
