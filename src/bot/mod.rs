@@ -5,13 +5,16 @@
 //! 4): the poller (`poll.rs`) stores each `getUpdates` batch in the inbox,
 //! in one commit, before it asks Telegram for the next batch (which is what
 //! confirms the previous one); in webhook mode (`webhook.rs`) each POST is
-//! answered 200 only once its update is committed. The lanes (`lanes.rs`) hand stored updates to
-//! the handler (`handle.rs`), one chat's always in order, which handles a
-//! run of them in one transaction that also marks each handled; their
-//! replies go out after the commit (`reply.rs`). At start-up, replies
-//! recorded but not confirmed sent are sent, then updates stored but not
-//! handled are handled, before polling starts; an update whose handling
-//! fails is tried again while the bot runs (`retry.rs`).
+//! answered 200 only once its update is committed, and the tail
+//! (`tail.rs`) hands what every instance stored to the lanes. The lanes
+//! (`lanes.rs`) hand stored updates to the handler (`handle.rs`), one
+//! chat's always in order, which handles a run of them in one transaction
+//! that also marks each handled; their replies go out after the commit
+//! (`reply.rs`). Of several instances on one database only the leader
+//! (`lead.rs`) does all this. When it starts to lead, replies recorded but
+//! not confirmed sent are sent, then updates stored but not handled are
+//! handled, before polling starts; an update whose handling fails is tried
+//! again while the bot runs (`retry.rs`).
 //!
 //! Telegram's conventions (numeric ids, negative for groups, a private
 //! chat's id being its user's) are known here and nowhere else.

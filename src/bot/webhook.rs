@@ -40,7 +40,7 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 const MAX_BODY: usize = 1 << 20;
 
 /// The updates the bot acts on (`convert::event`); the rest are not sent.
-pub(super) const ALLOWED: [AllowedUpdate; 3] = [
+const ALLOWED: [AllowedUpdate; 3] = [
     AllowedUpdate::Message,
     AllowedUpdate::EditedMessage,
     AllowedUpdate::MyChatMember,

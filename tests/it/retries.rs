@@ -32,6 +32,14 @@ async fn attempts_of(store: &Store, update_id: i64) -> (i64, bool, bool) {
     (row.get("attempts"), flag("failed"), flag("handled"))
 }
 
+async fn last_update_id(store: &Store) -> i64 {
+    let mut conn = store.conn().await.unwrap();
+    sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
 async fn projects(store: &Store) -> i64 {
     let mut conn = store.conn().await.unwrap();
     sqlx::query_scalar("SELECT COUNT(*) FROM projects")
@@ -68,13 +76,7 @@ async fn a_transient_database_error_is_retried_inside_the_handler_and_the_update
         );
         bot.stop().await;
         let store = db.store().await;
-        let update_id: i64 = {
-            let mut conn = store.conn().await.unwrap();
-            sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap()
-        };
+        let update_id = last_update_id(&store).await;
         assert_eq!(
             attempts_of(&store, update_id).await,
             (0, false, true),
@@ -110,13 +112,7 @@ async fn a_permanent_error_is_tried_again_by_the_running_bot_and_set_aside_after
             sorry.text
         );
         let store = db.store().await;
-        let update_id: i64 = {
-            let mut conn = store.conn().await.unwrap();
-            sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
-                .fetch_one(&mut *conn)
-                .await
-                .unwrap()
-        };
+        let update_id = last_update_id(&store).await;
         assert_eq!(attempts_of(&store, update_id).await, (1, false, false));
 
         // Not tried again before its time; then once per retry_secs.
