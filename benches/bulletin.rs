@@ -95,6 +95,7 @@ const POLICY: Policy = Policy {
     warning_days: 14,
     escalate_days: 14,
     bottom_count: 3,
+    list_limit: 20,
 };
 
 fn mib(bytes: usize) -> f64 {

@@ -166,10 +166,15 @@ fn main() -> ExitCode {
     if let Command::Demo { weeks, keep } = &cli.command {
         return run_demo(settings, cli.lang.as_deref(), *weeks, keep.clone());
     }
+    let webhook_secret = match &settings.telegram.updates {
+        duban::config::Updates::Webhook(hook) => Some(&hook.secret),
+        duban::config::Updates::Polling => None,
+    };
     let secrets = settings
         .telegram
         .token
         .iter()
+        .chain(webhook_secret)
         .map(|t| secrecy::ExposeSecret::expose_secret(t).to_string())
         .collect();
     duban::telemetry::init(secrets);

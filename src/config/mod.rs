@@ -68,8 +68,14 @@ struct Raw {
     schedule: Schedule,
     inbox: RawInbox,
     shutdown_secs: u64,
+    bulletin: RawBulletin,
     outbox: RawKeep,
     ops: RawOps,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawBulletin {
+    list_limit: usize,
 }
 
 /// Cron expressions (6 fields, seconds first) in the configured time zone.
@@ -178,6 +184,9 @@ pub struct Settings {
     pub warning_days: i64,
     pub problem_escalate_days: i64,
     pub bottom_ranked: usize,
+    /// The most items a list in a bulletin or a deadline ping shows
+    /// (`bulletin.list_limit`), worst first.
+    pub list_limit: usize,
     pub admins: Vec<PersonRef>,
     /// Zone liaisons who may create projects before they look after one.
     pub liaisons: Vec<PersonRef>,
@@ -263,6 +272,9 @@ impl Settings {
         if raw.bottom_ranked > 100 {
             return Err(invalid("bottom_ranked", "must be at most 100"));
         }
+        if !(1..=500).contains(&raw.bulletin.list_limit) {
+            return Err(invalid("bulletin.list_limit", "must be between 1 and 500"));
+        }
         let mut crons: Vec<(Job, cron::Schedule)> = Vec::new();
         for (job, key, expr) in raw.schedule.entries() {
             let cron = cron::Schedule::from_str(expr)
@@ -295,6 +307,7 @@ impl Settings {
             warning_days: raw.warning_days,
             problem_escalate_days: raw.problem_escalate_days,
             bottom_ranked: raw.bottom_ranked,
+            list_limit: raw.bulletin.list_limit,
             admins: raw.admins,
             liaisons: raw.liaisons,
             leadership_chats: raw.leadership_chats,
@@ -326,6 +339,7 @@ impl Settings {
             warning_days: self.warning_days,
             escalate_days: self.problem_escalate_days,
             bottom_count: self.bottom_ranked,
+            list_limit: self.list_limit,
         }
     }
 }

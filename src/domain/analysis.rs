@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::bulletin::{Policy, ProjectSnapshot, RankLine, rank_lines};
+use super::bulletin::{Policy, ProjectRef, ProjectSnapshot, RankLine, rank_lines};
 use super::model::Report;
 use super::ranking::performance;
 
@@ -110,10 +110,7 @@ pub fn compose_analysis(
     }
     let ranked: Vec<_> = snaps
         .iter()
-        .filter_map(|s| {
-            performance(&s.milestones, to)
-                .map(|p| ((s.project.code.clone(), s.project.name.clone()), p))
-        })
+        .filter_map(|s| performance(&s.milestones, to).map(|p| (ProjectRef::of(&s.project), p)))
         .collect();
     a.bottom = rank_lines(&ranked, policy.bottom_count);
     Some(a)

@@ -28,12 +28,27 @@ pub struct Policy {
     pub warning_days: i64,
     pub escalate_days: i64,
     pub bottom_count: usize,
+    /// The most items a list in a message shows, worst first; the rest
+    /// are counted (`bulletin.list_limit`).
+    pub list_limit: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ProjectRef {
     pub code: String,
     pub name: String,
+    /// The zone (园区) it belongs to; empty when the sheet named none.
+    pub zone: String,
+}
+
+impl ProjectRef {
+    pub fn of(p: &Project) -> ProjectRef {
+        ProjectRef {
+            code: p.code.clone(),
+            name: p.name.clone(),
+            zone: p.zone.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +92,8 @@ pub struct Bulletin {
     pub week: ReportingWeek,
     pub as_of: DateTime<Utc>,
     pub warning_days: i64,
+    /// The most items each list shows (`Policy::list_limit`).
+    pub list_limit: usize,
     pub project_count: usize,
     /// Every stage, in order, with its count (zero included).
     pub stage_counts: Vec<(Stage, usize)>,
@@ -97,13 +114,6 @@ pub struct Bulletin {
     pub bottom: Vec<RankLine>,
 }
 
-fn project_ref(p: &Project) -> ProjectRef {
-    ProjectRef {
-        code: p.code.clone(),
-        name: p.name.clone(),
-    }
-}
-
 /// Composes the bulletin for `week` as things stand at `now`.
 pub fn compose(
     week: ReportingWeek,
@@ -122,15 +132,11 @@ pub fn compose(
         add_milestones(&mut b, snap, week, today, policy.warning_days);
         add_problems(&mut b, snap, now, policy.escalate_days, &in_week);
         if let Some(perf) = performance(&snap.milestones, today) {
-            ranked.push((project_ref(&snap.project), perf));
+            ranked.push((ProjectRef::of(&snap.project), perf));
         }
     }
     sort_lines(&mut b);
-    let keyed: Vec<((String, String), Performance)> = ranked
-        .into_iter()
-        .map(|(r, p)| ((r.code, r.name), p))
-        .collect();
-    b.bottom = rank_lines(&keyed, policy.bottom_count);
+    b.bottom = rank_lines(&ranked, policy.bottom_count);
     b
 }
 
@@ -139,6 +145,7 @@ fn empty(week: ReportingWeek, now: DateTime<Utc>, policy: Policy, projects: usiz
         week,
         as_of: now,
         warning_days: policy.warning_days,
+        list_limit: policy.list_limit,
         project_count: projects,
         stage_counts: Stage::ALL.iter().map(|s| (*s, 0)).collect(),
         total_investment: 0,
@@ -173,7 +180,7 @@ fn count_project(b: &mut Bulletin, snap: &ProjectSnapshot) {
             b.reports_received += 1;
             b.reports_late += usize::from(r.late);
         }
-        None => b.missing.push(project_ref(p)),
+        None => b.missing.push(ProjectRef::of(p)),
     }
 }
 
@@ -184,7 +191,7 @@ fn add_milestones(
     today: NaiveDate,
     warning_days: i64,
 ) {
-    let pref = project_ref(&snap.project);
+    let pref = ProjectRef::of(&snap.project);
     for m in &snap.milestones {
         let status = milestone_status(m, today, warning_days);
         let line = || MilestoneLine {
@@ -227,7 +234,7 @@ fn add_problems(
         if open_now && pr.is_escalated(now, escalate_days) {
             b.escalated.push(ProblemLine {
                 id: pr.id,
-                project: project_ref(&snap.project),
+                project: ProjectRef::of(&snap.project),
                 text: pr.text.clone(),
                 days_open: pr.days_open(now),
             });
@@ -254,12 +261,12 @@ fn sort_lines(b: &mut Bulletin) {
     b.missing.sort_by(|x, y| x.code.cmp(&y.code));
 }
 
-/// The `count` worst performers of `ranked`, keyed by (code, name).
-pub fn rank_lines(ranked: &[((String, String), Performance)], count: usize) -> Vec<RankLine> {
+/// The `count` worst performers of `ranked`.
+pub fn rank_lines(ranked: &[(ProjectRef, Performance)], count: usize) -> Vec<RankLine> {
     bottom(ranked, count)
         .into_iter()
-        .map(|((code, name), performance)| RankLine {
-            project: ProjectRef { code, name },
+        .map(|(project, performance)| RankLine {
+            project,
             performance,
         })
         .collect()

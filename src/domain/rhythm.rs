@@ -54,6 +54,27 @@ impl LiaisonItem {
     pub fn is_empty(&self) -> bool {
         !self.missing_report && self.milestones.is_empty() && self.escalated.is_empty()
     }
+
+    /// How badly it needs attention, to list the worst first: its worst
+    /// milestone, then its escalated problems, then a missing report.
+    fn severity(&self) -> ((u8, i64), usize, bool) {
+        let worst = self
+            .milestones
+            .iter()
+            .map(|(_, _, s)| s.severity())
+            .max()
+            .unwrap_or((0, 0));
+        (worst, self.escalated.len(), self.missing_report)
+    }
+}
+
+/// A liaison's items, worst first (ties by project code).
+pub fn worst_first(items: &mut [LiaisonItem]) {
+    items.sort_by(|a, b| {
+        b.severity()
+            .cmp(&a.severity())
+            .then_with(|| a.code.cmp(&b.code))
+    });
 }
 
 /// What needs a liaison's attention in one project; `None` when nothing does.
@@ -159,6 +180,7 @@ pub(crate) mod tests {
                 warning_days: 14,
                 escalate_days: 14,
                 bottom_count: 3,
+                list_limit: 20,
             },
             lang: Lang::ZhCn,
             late: false,

@@ -4,7 +4,7 @@
 use crate::domain::time::Due;
 use chrono_tz::Tz;
 
-use crate::domain::bulletin::{Bulletin, MilestoneLine};
+use crate::domain::bulletin::{Bulletin, MilestoneLine, ProjectRef};
 use crate::domain::lang::Lang;
 use crate::domain::money::format_money_short;
 
@@ -26,6 +26,7 @@ pub fn render(b: &Bulletin, lang: Lang, tz: Tz) -> String {
         ),
         "bulletin.overdue_line",
         &b.overdue,
+        b.list_limit,
         lang,
     );
     milestones(
@@ -40,6 +41,7 @@ pub fn render(b: &Bulletin, lang: Lang, tz: Tz) -> String {
         ),
         "bulletin.at_risk_line",
         &b.at_risk,
+        b.list_limit,
         lang,
     );
     completed(&mut out, b, lang);
@@ -51,6 +53,46 @@ pub fn render(b: &Bulletin, lang: Lang, tz: Tz) -> String {
 /// An indented item line.
 fn item(text: String) -> String {
     format!("  {text}")
+}
+
+/// At most `limit` of `items` (they come worst first), a line each, then
+/// one line counting the rest by zone: a leader reads the worst on a phone,
+/// and the figures above each list count everything.
+fn capped<T>(
+    out: &mut Vec<String>,
+    items: &[T],
+    limit: usize,
+    project: impl Fn(&T) -> &ProjectRef,
+    lang: Lang,
+    line: impl Fn(&T) -> String,
+) {
+    out.extend(items.iter().take(limit).map(|i| item(line(i))));
+    if let Some(rest) = items.get(limit..).filter(|r| !r.is_empty()) {
+        out.push(item(more(rest.iter().map(project), lang)));
+    }
+}
+
+/// "… and N more (zone A 12 · zone B 8)": the most first, then by name.
+pub(crate) fn more<'a>(rest: impl Iterator<Item = &'a ProjectRef>, lang: Lang) -> String {
+    let mut by_zone: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let mut count = 0;
+    for p in rest {
+        *by_zone.entry(p.zone.as_str()).or_default() += 1;
+        count += 1;
+    }
+    let mut zones: Vec<(&str, usize)> = by_zone.into_iter().collect();
+    zones.sort_by(|(za, a), (zb, b)| b.cmp(a).then(za.cmp(zb)));
+    let no_zone = t(lang, "bulletin.no_zone", &[]);
+    let zones = zones
+        .iter()
+        .map(|(z, n)| format!("{} {n}", if z.is_empty() { no_zone.as_str() } else { z }))
+        .collect::<Vec<_>>()
+        .join(if lang == Lang::En { ", " } else { " · " });
+    t(
+        lang,
+        "bulletin.more",
+        &[("count", count.to_string()), ("zones", zones)],
+    )
 }
 
 /// What an empty part says, so that a reader sees it was not forgotten.
@@ -131,10 +173,14 @@ fn reports(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
         let list = b
             .missing
             .iter()
+            .take(b.list_limit)
             .map(|p| format!("{} {}", p.code, p.name))
             .collect::<Vec<_>>()
             .join(if lang == Lang::En { "; " } else { "；" });
         out.push(item(t(lang, "bulletin.missing", &[("list", list)])));
+        if let Some(rest) = b.missing.get(b.list_limit..).filter(|r| !r.is_empty()) {
+            out.push(item(more(rest.iter(), lang)));
+        }
     }
     out.push(String::new());
 }
@@ -146,29 +192,36 @@ fn milestones(
     title: String,
     key: &str,
     lines: &[MilestoneLine],
+    limit: usize,
     lang: Lang,
 ) {
     out.push(title);
     if lines.is_empty() {
         out.push(none(lang));
     }
-    for l in lines {
-        let days = l.status.open_days();
-        out.push(item(t(
-            lang,
-            key,
-            &[
-                ("code", l.project.code.clone()),
-                ("project", l.project.name.clone()),
-                ("milestone", l.milestone.clone()),
-                ("pledged", due(l.pledged, lang)),
-                ("slip", slip(&l.original, lang)),
-                ("days", days.to_string()),
-                ("liaison", liaison(&l.liaison, lang)),
-                ("leader", leader(&l.leader, lang)),
-            ],
-        )));
-    }
+    capped(
+        out,
+        lines,
+        limit,
+        |l| &l.project,
+        lang,
+        |l| {
+            t(
+                lang,
+                key,
+                &[
+                    ("code", l.project.code.clone()),
+                    ("project", l.project.name.clone()),
+                    ("milestone", l.milestone.clone()),
+                    ("pledged", due(l.pledged, lang)),
+                    ("slip", slip(&l.original, lang)),
+                    ("days", l.status.open_days().to_string()),
+                    ("liaison", liaison(&l.liaison, lang)),
+                    ("leader", leader(&l.leader, lang)),
+                ],
+            )
+        },
+    );
     out.push(String::new());
 }
 
@@ -181,24 +234,31 @@ fn completed(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
     if b.completed.is_empty() {
         out.push(none(lang));
     }
-    for c in &b.completed {
-        let key = if c.late_days > 0 {
-            "bulletin.completed_late"
-        } else {
-            "bulletin.completed_on_time"
-        };
-        out.push(item(t(
-            lang,
-            key,
-            &[
-                ("code", c.project.code.clone()),
-                ("project", c.project.name.clone()),
-                ("milestone", c.milestone.clone()),
-                ("actual", c.actual.to_string()),
-                ("days", c.late_days.to_string()),
-            ],
-        )));
-    }
+    capped(
+        out,
+        &b.completed,
+        b.list_limit,
+        |c| &c.project,
+        lang,
+        |c| {
+            let key = if c.late_days > 0 {
+                "bulletin.completed_late"
+            } else {
+                "bulletin.completed_on_time"
+            };
+            t(
+                lang,
+                key,
+                &[
+                    ("code", c.project.code.clone()),
+                    ("project", c.project.name.clone()),
+                    ("milestone", c.milestone.clone()),
+                    ("actual", c.actual.to_string()),
+                    ("days", c.late_days.to_string()),
+                ],
+            )
+        },
+    );
     out.push(String::new());
 }
 
@@ -213,19 +273,26 @@ fn problems(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
             ("escalated", b.escalated.len().to_string()),
         ],
     ));
-    for p in &b.escalated {
-        out.push(item(t(
-            lang,
-            "bulletin.escalated_line",
-            &[
-                ("id", p.id.to_string()),
-                ("code", p.project.code.clone()),
-                ("project", p.project.name.clone()),
-                ("text", p.text.clone()),
-                ("days", p.days_open.to_string()),
-            ],
-        )));
-    }
+    capped(
+        out,
+        &b.escalated,
+        b.list_limit,
+        |p| &p.project,
+        lang,
+        |p| {
+            t(
+                lang,
+                "bulletin.escalated_line",
+                &[
+                    ("id", p.id.to_string()),
+                    ("code", p.project.code.clone()),
+                    ("project", p.project.name.clone()),
+                    ("text", p.text.clone()),
+                    ("days", p.days_open.to_string()),
+                ],
+            )
+        },
+    );
     out.push(String::new());
 }
 

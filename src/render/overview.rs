@@ -12,6 +12,7 @@ use crate::domain::overview::{Focus, focus};
 use crate::domain::status::{MilestoneStatus, milestone_status};
 use crate::domain::time::local_date;
 
+use super::report::Figures;
 use super::text::{due, fmt_local, status_label, t};
 
 /// One line a project: the milestone that most needs attention, this week's
@@ -183,26 +184,41 @@ fn project_milestones(
     }
 }
 
+/// The latest report: its week, when it came (and whether late), and what
+/// it said, a line a field.
 fn latest_report(latest: Option<&Report>, tz: Tz, lang: Lang) -> String {
-    match latest {
-        Some(r) => t(
-            lang,
-            "status.latest_report",
-            &[
-                ("week", r.week.to_string()),
-                ("time", fmt_local(r.submitted_at, tz)),
-                (
-                    "late",
-                    if r.late {
-                        t(lang, "status.latest_report_late", &[])
-                    } else {
-                        String::new()
-                    },
-                ),
-            ],
-        ),
-        None => t(lang, "status.no_report", &[]),
-    }
+    let Some(r) = latest else {
+        return t(lang, "status.no_report", &[]);
+    };
+    let late = if r.late {
+        t(lang, "status.latest_report_late", &[])
+    } else {
+        String::new()
+    };
+    let mut out = vec![t(
+        lang,
+        "status.latest_report",
+        &[
+            ("week", r.week.to_string()),
+            ("time", fmt_local(r.submitted_at, tz)),
+            ("late", late),
+        ],
+    )];
+    let figures = Figures {
+        progress: r.progress,
+        invested_week: r.invested_week,
+        invested_total: r.invested_total,
+        this_week: r.this_week.as_deref(),
+        next_week: r.next_week.as_deref(),
+    };
+    out.extend(figures.lines(lang).into_iter().map(|l| format!("  {l}")));
+    out.extend(r.free_text.iter().map(|l| {
+        format!(
+            "  {}",
+            t(lang, "report.echo.free_text", &[("value", l.clone())])
+        )
+    }));
+    out.join("\n")
 }
 
 fn open_problems(

@@ -10,6 +10,56 @@ use crate::domain::report::{ReportError, ReportErrorKind};
 
 use super::text::{date_error, fmt_local, money_error, t};
 
+/// What a report says in figures and words, as the echo and `/status`
+/// show it: one line a field that was given.
+pub struct Figures<'a> {
+    pub progress: Option<u8>,
+    pub invested_week: Option<i64>,
+    pub invested_total: Option<i64>,
+    pub this_week: Option<&'a str>,
+    pub next_week: Option<&'a str>,
+}
+
+impl Figures<'_> {
+    /// Every field given: the amounts, then the work.
+    pub fn lines(&self, lang: Lang) -> Vec<String> {
+        let mut lines = self.amounts(lang);
+        lines.extend(self.work(lang));
+        lines
+    }
+
+    /// Progress and investment.
+    fn amounts(&self, lang: Lang) -> Vec<String> {
+        let money = |v: Option<i64>| v.map(|v| format_money_exact(v, lang));
+        given(
+            lang,
+            [
+                ("report.echo.progress", self.progress.map(|v| v.to_string())),
+                ("report.echo.invested_week", money(self.invested_week)),
+                ("report.echo.invested_total", money(self.invested_total)),
+            ],
+        )
+    }
+
+    /// This week's work and next week's plan.
+    fn work(&self, lang: Lang) -> Vec<String> {
+        given(
+            lang,
+            [
+                ("report.echo.this_week", self.this_week.map(str::to_string)),
+                ("report.echo.next_week", self.next_week.map(str::to_string)),
+            ],
+        )
+    }
+}
+
+fn given<const N: usize>(lang: Lang, fields: [(&str, Option<String>); N]) -> Vec<String> {
+    fields
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| t(lang, key, &[("value", v)])))
+        .collect()
+}
+
 /// Why the report was refused, which line, and the template to try again with.
 pub fn report_error(e: &ReportError, lang: Lang) -> String {
     let why = match &e.kind {
@@ -94,20 +144,14 @@ pub fn report_echo(e: &ReportEcho, lang: Lang, tz: Tz) -> String {
         ],
     )];
     let p = &e.parsed;
-    let mut field = |key: &str, value: Option<String>| {
-        if let Some(v) = value {
-            out.push(t(lang, key, &[("value", v)]));
-        }
+    let figures = Figures {
+        progress: p.progress,
+        invested_week: p.invested_week,
+        invested_total: p.invested_total,
+        this_week: p.this_week.as_deref(),
+        next_week: p.next_week.as_deref(),
     };
-    field("report.echo.progress", p.progress.map(|v| v.to_string()));
-    field(
-        "report.echo.invested_week",
-        p.invested_week.map(|v| format_money_exact(v, lang)),
-    );
-    field(
-        "report.echo.invested_total",
-        p.invested_total.map(|v| format_money_exact(v, lang)),
-    );
+    out.extend(figures.amounts(lang));
     for d in &e.done {
         out.push(t(
             lang,
@@ -115,13 +159,7 @@ pub fn report_echo(e: &ReportEcho, lang: Lang, tz: Tz) -> String {
             &[("name", d.name.clone()), ("date", d.date.to_string())],
         ));
     }
-    let mut field = |key: &str, value: &Option<String>| {
-        if let Some(v) = value {
-            out.push(t(lang, key, &[("value", v.clone())]));
-        }
-    };
-    field("report.echo.this_week", &p.this_week);
-    field("report.echo.next_week", &p.next_week);
+    out.extend(figures.work(lang));
     for rp in &e.problems {
         let key = if rp.already_open {
             "report.echo.problem_known"

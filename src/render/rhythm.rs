@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::bulletin::{Bulletin, ProjectSnapshot};
 use crate::domain::lang::Lang;
 use crate::domain::outgoing::Mention;
-use crate::domain::rhythm::{LiaisonItem, RunCtx, upcoming};
+use crate::domain::rhythm::{LiaisonItem, RunCtx, upcoming, worst_first};
 use crate::domain::time::{ReportingWeek, local_date};
 
 use super::bulletin::render;
@@ -178,9 +178,20 @@ pub fn deadline_text(items: &[LiaisonItem], week: ReportingWeek, c: RunCtx) -> S
             &[("week", week_label(week, lang))]
         ))
     ));
-    for item in items {
+    let mut items = items.to_vec();
+    worst_first(&mut items);
+    let limit = c.policy.list_limit;
+    for item in items.iter().take(limit) {
         out.push(String::new());
         out.extend(item_lines(item, lang));
+    }
+    if items.len() > limit {
+        out.push(String::new());
+        out.push(escape_html(&t(
+            lang,
+            "deadline.more",
+            &[("count", (items.len() - limit).to_string())],
+        )));
     }
     out.join("\n")
 }
@@ -238,5 +249,70 @@ mod tests {
         );
         assert!(text.contains("· 开工 2026-11-20 · 逾期 3 天"), "{text}");
         assert!(text.contains("#7 用电 &amp; 用水"), "{text}");
+    }
+
+    /// `n` copies of the shared project, each overdue and with an escalated
+    /// problem, in three zones.
+    fn portfolio(n: usize) -> Vec<ProjectSnapshot> {
+        (0..n)
+            .map(|i| {
+                let mut s = snap();
+                s.project.id = i as i64 + 1;
+                s.project.code = format!("P{i:04}");
+                s.project.zone = ["园区A", "园区B", "园区C"][i % 3].to_string();
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_five_thousand_project_bulletin_lists_the_worst_twenty_counts_the_rest_by_zone_and_fits_three_messages()
+     {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap();
+        let c = ctx(now);
+        let week = ReportingWeek::of_instant(now, c.tz);
+        let b = crate::domain::bulletin::compose(week, now, c.tz, &portfolio(5000), c.policy);
+        let text = bulletin_html(&b, c);
+        assert!(
+            text.contains("三、逾期节点（5000）"),
+            "the figure counts all"
+        );
+        let overdue_lines = text.lines().filter(|l| l.contains("逾期 7 天")).count();
+        assert_eq!(overdue_lines, 20, "{text}");
+        assert!(
+            text.contains("另有 4980 条（园区A 1660 · 园区B 1660 · 园区C 1660）"),
+            "{text}"
+        );
+        let messages = crate::bot::split::split_message(&text, 4096);
+        assert!(messages.len() <= 3, "{} messages", messages.len());
+    }
+
+    #[test]
+    fn a_small_portfolio_bulletin_lists_everything() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap();
+        let c = ctx(now);
+        let week = ReportingWeek::of_instant(now, c.tz);
+        let b = crate::domain::bulletin::compose(week, now, c.tz, &portfolio(12), c.policy);
+        let text = bulletin_html(&b, c);
+        assert_eq!(text.lines().filter(|l| l.contains("逾期 7 天")).count(), 12);
+        assert!(!text.contains("另有"), "{text}");
+    }
+
+    #[test]
+    fn a_liaison_with_two_hundred_projects_gets_the_worst_twenty_and_a_count() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 10, 0, 0).unwrap();
+        let c = ctx(now);
+        let week = ReportingWeek::of_instant(now, c.tz);
+        let mut items: Vec<LiaisonItem> = portfolio(200)
+            .iter()
+            .filter_map(|s| crate::domain::rhythm::liaison_item(s, c, true))
+            .collect();
+        // One project much later than the rest: it comes first.
+        items[150].milestones[0].2 = crate::domain::status::MilestoneStatus::Overdue { days: 90 };
+        let text = deadline_text(&items, week, c);
+        let listed: Vec<&str> = text.lines().filter(|l| l.starts_with('P')).collect();
+        assert_eq!(listed.len(), 20, "{text}");
+        assert!(listed[0].starts_with("P0150"), "{text}");
+        assert!(text.contains("另有 180 个项目需要关注"), "{text}");
     }
 }

@@ -251,6 +251,12 @@ async fn admin_sets_up_a_project_and_an_owner_reports_by_reply() {
             "{}",
             status.text
         );
+        // What the report in force said, not only when it came.
+        assert!(
+            status.text.contains("最近周报：2026-W48") && status.text.contains("  进度：70%"),
+            "{}",
+            status.text
+        );
         bot.stop().await;
     }
 }

@@ -349,8 +349,10 @@ async fn a_long_bulletin_arrives_in_ordered_parts_below_4096() {
     .await
     .unwrap();
     store.close().await;
-    let bot =
-        Running::start_with(&sim, settings_for(&db, &sim, &[]), sh(2026, 11, 27, 15, 0)).await;
+    // Lists are capped at bulletin.list_limit (20); raised here, the
+    // bulletin is long enough to need splitting.
+    let settings = settings_for(&db, &sim, &[("DUBAN__BULLETIN__LIST_LIMIT", "500")]);
+    let bot = Running::start_with(&sim, settings, sh(2026, 11, 27, 15, 0)).await;
     at(&bot, sh(2026, 11, 27, 16, 0)).await;
     if sim
         .wait_sent(WAIT, |s| {

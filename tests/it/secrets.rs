@@ -79,3 +79,75 @@ async fn the_token_is_in_no_log_line_at_trace_level() {
     }
     assert!(!String::from_utf8_lossy(&out.stdout).contains(secret_part));
 }
+
+#[tokio::test]
+async fn the_webhook_secret_is_in_no_log_line_at_trace_level() {
+    const WEBHOOK_SECRET: &str = "webhook-Secret-never-logged_77";
+    let db = TestDb::sqlite();
+    let sim = tgsim::BotApiSim::start(SECRET_TOKEN).await.unwrap();
+    sim.add_user(MEMBER, "李工", None);
+    sim.add_chat(GROUP, tgsim::ChatKind::Group, "项目群");
+    let port = crate::helpers::free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .arg("run")
+        .env("DUBAN__DATABASE__URL", &db.url)
+        .env("DUBAN__TELEGRAM__API_URL", sim.api_url())
+        .env("TELOXIDE_TOKEN", SECRET_TOKEN)
+        .env("DUBAN__TELEGRAM__MODE", "webhook")
+        .env(
+            "DUBAN__TELEGRAM__WEBHOOK__LISTEN",
+            format!("127.0.0.1:{port}"),
+        )
+        .env(
+            "DUBAN__TELEGRAM__WEBHOOK__URL",
+            format!("http://127.0.0.1:{port}/telegram"),
+        )
+        .env("DUBAN__TELEGRAM__WEBHOOK__SECRET", WEBHOOK_SECRET)
+        .env("RUST_LOG", "trace")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A delivery with the secret, and one with a wrong one.
+    let asked = sim.push_text(GROUP, MEMBER, "/help");
+    sim.wait_sent(Duration::from_secs(20), |s| {
+        s.reply_to == Some(asked.message_id)
+    })
+    .await
+    .expect("the /help delivered by webhook is answered");
+    let (status, _) = crate::helpers::http_post(
+        port,
+        "/telegram",
+        &[(
+            "X-Telegram-Bot-Api-Secret-Token",
+            "webhook-Secret-never-logged_78",
+        )],
+        b"{}",
+    )
+    .await;
+    assert_eq!(status, 401);
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.lines().count() > 50,
+        "trace logging was on: {} lines",
+        logs.lines().count()
+    );
+    for (i, line) in logs.lines().enumerate() {
+        assert!(
+            !line.contains("never-logged_77") && !line.contains("never-logged_78"),
+            "line {i} leaks a webhook secret: {line}"
+        );
+    }
+}
