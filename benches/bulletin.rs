@@ -96,6 +96,7 @@ const POLICY: Policy = Policy {
     escalate_days: 14,
     bottom_count: 3,
     list_limit: 20,
+    lights: duban::domain::indicators::LightRules::DEFAULT,
 };
 
 fn mib(bytes: usize) -> f64 {

@@ -181,6 +181,7 @@ pub fn snapshots(n: usize) -> Vec<ProjectSnapshot> {
                 milestones,
                 report,
                 problems,
+                history: Default::default(),
             }
         })
         .collect()

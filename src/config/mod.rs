@@ -69,6 +69,7 @@ struct Raw {
     inbox: RawInbox,
     shutdown_secs: u64,
     bulletin: RawBulletin,
+    lights: RawLights,
     outbox: RawKeep,
     ops: RawOps,
 }
@@ -76,6 +77,39 @@ struct Raw {
 #[derive(Debug, Clone, Deserialize)]
 struct RawBulletin {
     list_limit: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawLights {
+    red_overdue_days: i64,
+    red_missing_weeks: i64,
+    yellow_plan_gap: i64,
+}
+
+fn lights(raw: &RawLights) -> Result<crate::domain::indicators::LightRules, ConfigError> {
+    if !(1..=3650).contains(&raw.red_overdue_days) {
+        return Err(invalid(
+            "lights.red_overdue_days",
+            "must be between 1 and 3650",
+        ));
+    }
+    if !(1..=52).contains(&raw.red_missing_weeks) {
+        return Err(invalid(
+            "lights.red_missing_weeks",
+            "must be between 1 and 52",
+        ));
+    }
+    if !(1..=100).contains(&raw.yellow_plan_gap) {
+        return Err(invalid(
+            "lights.yellow_plan_gap",
+            "must be between 1 and 100",
+        ));
+    }
+    Ok(crate::domain::indicators::LightRules {
+        red_overdue_days: raw.red_overdue_days,
+        red_missing_weeks: raw.red_missing_weeks,
+        yellow_plan_gap: raw.yellow_plan_gap,
+    })
 }
 
 /// Cron expressions (6 fields, seconds first) in the configured time zone.
@@ -187,6 +221,8 @@ pub struct Settings {
     /// The most items a list in a bulletin or a deadline ping shows
     /// (`bulletin.list_limit`), worst first.
     pub list_limit: usize,
+    /// When a project's light turns red or yellow (`lights.*`).
+    pub lights: crate::domain::indicators::LightRules,
     pub admins: Vec<PersonRef>,
     /// Zone liaisons who may create projects before they look after one.
     pub liaisons: Vec<PersonRef>,
@@ -308,6 +344,7 @@ impl Settings {
             problem_escalate_days: raw.problem_escalate_days,
             bottom_ranked: raw.bottom_ranked,
             list_limit: raw.bulletin.list_limit,
+            lights: lights(&raw.lights)?,
             admins: raw.admins,
             liaisons: raw.liaisons,
             leadership_chats: raw.leadership_chats,
@@ -340,6 +377,7 @@ impl Settings {
             escalate_days: self.problem_escalate_days,
             bottom_count: self.bottom_ranked,
             list_limit: self.list_limit,
+            lights: self.lights,
         }
     }
 }

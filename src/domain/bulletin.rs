@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use super::indicators::{Judged, Rates, battle_map};
 use super::model::{Milestone, Problem, Project, Report, Stage};
 use super::money::YI;
 use super::ranking::{Performance, bottom, performance};
@@ -19,8 +20,20 @@ pub struct ProjectSnapshot {
     pub milestones: Vec<Milestone>,
     /// The report in force for the bulletin's week.
     pub report: Option<Report>,
+    /// What earlier reports add up to: this year's investment, the last
+    /// week reported.
+    pub history: ReportHistory,
     /// Open problems, and those raised or resolved during the week.
     pub problems: Vec<Problem>,
+}
+
+/// A project's reports before and in the week, summed up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReportHistory {
+    /// `invested_week` of every report in force this (ISO) year, summed.
+    pub invested_this_year: i64,
+    /// The latest week with a report in force, up to the week asked about.
+    pub last_report: Option<ReportingWeek>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +44,8 @@ pub struct Policy {
     /// The most items a list in a message shows, worst first; the rest
     /// are counted (`bulletin.list_limit`).
     pub list_limit: usize,
+    /// When a project's light turns red or yellow (`lights.*`).
+    pub lights: super::indicators::LightRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -112,6 +127,8 @@ pub struct Bulletin {
     pub problems_open: usize,
     pub escalated: Vec<ProblemLine>,
     pub bottom: Vec<RankLine>,
+    /// The circulars' rates over the portfolio and its lights' counts.
+    pub rates: Rates,
 }
 
 /// Composes the bulletin for `week` as things stand at `now`.
@@ -137,6 +154,13 @@ pub fn compose(
     }
     sort_lines(&mut b);
     b.bottom = rank_lines(&ranked, policy.bottom_count);
+    let judged = Judged {
+        now,
+        today,
+        week,
+        policy,
+    };
+    b.rates = battle_map(snapshots, judged).overall;
     b
 }
 
@@ -163,6 +187,7 @@ fn empty(week: ReportingWeek, now: DateTime<Utc>, policy: Policy, projects: usiz
         problems_open: 0,
         escalated: Vec::new(),
         bottom: Vec::new(),
+        rates: Rates::default(),
     }
 }
 

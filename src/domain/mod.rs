@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod commands;
 pub mod ids;
 pub mod import;
+pub mod indicators;
 pub mod lang;
 pub mod model;
 pub mod money;

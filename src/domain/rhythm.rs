@@ -159,6 +159,7 @@ pub(crate) mod tests {
                 },
             ],
             report: None,
+            history: Default::default(),
             problems: vec![Problem {
                 id: 7,
                 project_id: 1,
@@ -181,6 +182,7 @@ pub(crate) mod tests {
                 escalate_days: 14,
                 bottom_count: 3,
                 list_limit: 20,
+                lights: crate::domain::indicators::LightRules::default(),
             },
             lang: Lang::ZhCn,
             late: false,

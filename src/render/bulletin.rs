@@ -4,9 +4,12 @@
 use crate::domain::time::Due;
 use chrono_tz::Tz;
 
+use crate::domain::analysis::percent;
 use crate::domain::bulletin::{Bulletin, MilestoneLine, ProjectRef};
+use crate::domain::indicators::{Ratio, year_elapsed_percent};
 use crate::domain::lang::Lang;
 use crate::domain::money::format_money_short;
+use crate::domain::time::local_date;
 
 use super::text::{due, fmt_local, t, week_label};
 
@@ -15,7 +18,7 @@ use super::text::{due, fmt_local, t, week_label};
 pub fn render(b: &Bulletin, lang: Lang, tz: Tz) -> String {
     let mut out: Vec<String> = Vec::new();
     heading(&mut out, b, lang, tz);
-    overview(&mut out, b, lang);
+    overview(&mut out, b, lang, tz);
     reports(&mut out, b, lang);
     milestones(
         &mut out,
@@ -133,7 +136,7 @@ fn heading(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
     out.push(String::new());
 }
 
-fn overview(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
+fn overview(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
     out.push(t(lang, "bulletin.overview", &[]));
     let sep = if lang == Lang::En { ", " } else { " · " };
     let stages = b
@@ -156,7 +159,48 @@ fn overview(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
             ("shiyi", b.count_1b.to_string()),
         ],
     )));
+    rates(out, b, lang, tz);
     out.push(String::new());
+}
+
+/// The circulars' rates in one line, and the lights' counts in another.
+fn rates(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
+    let r = &b.rates;
+    let ratio = |x: Ratio| percent(x.done, x.of);
+    let pace = year_elapsed_percent(local_date(b.as_of, tz));
+    let (invested, gap) = match r.invested_percent() {
+        Some(done) => {
+            let gap = (pace - done).floor() as i64;
+            let below = if gap > 0 {
+                t(lang, "bulletin.below_pace", &[("points", gap.to_string())])
+            } else {
+                String::new()
+            };
+            (format!("{done:.0}%"), below)
+        }
+        None => ("-".to_string(), String::new()),
+    };
+    out.push(item(t(
+        lang,
+        "bulletin.rates",
+        &[
+            ("started", ratio(r.started)),
+            ("on_time", ratio(r.on_time)),
+            ("reported", ratio(r.reported)),
+            ("invested", invested),
+            ("pace", format!("{pace:.0}%")),
+            ("gap", gap),
+        ],
+    )));
+    out.push(item(t(
+        lang,
+        "bulletin.lights",
+        &[
+            ("red", r.red.to_string()),
+            ("yellow", r.yellow.to_string()),
+            ("green", r.green.to_string()),
+        ],
+    )));
 }
 
 fn reports(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {

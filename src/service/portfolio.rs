@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
-use crate::domain::bulletin::{Bulletin, ProjectSnapshot, compose};
+use crate::domain::bulletin::{Bulletin, ProjectSnapshot, ReportHistory, compose};
 use crate::domain::model::Report;
 use crate::domain::model::Role;
 use crate::domain::time::ReportingWeek;
@@ -44,6 +44,7 @@ pub async fn snapshots_with(
     for p in problems::relevant_since(&mut *conn, week.start(settings.timezone)).await? {
         ps.entry(p.project_id).or_default().push(p);
     }
+    let mut hs = histories(conn, week).await?;
     Ok(projects
         .into_iter()
         .map(|p| ProjectSnapshot {
@@ -51,7 +52,28 @@ pub async fn snapshots_with(
             milestones: ms.remove(&p.id).unwrap_or_default(),
             report: rs.remove(&p.id),
             problems: ps.remove(&p.id).unwrap_or_default(),
+            history: hs.remove(&p.id).unwrap_or_default(),
             project: p,
+        })
+        .collect())
+}
+
+/// Each project's reports up to `week` summed up; the year is the week's
+/// ISO year.
+async fn histories(conn: &mut Conn, week: ReportingWeek) -> Result<HashMap<i64, ReportHistory>> {
+    let year_start = ReportingWeek {
+        year: week.year,
+        week: 1,
+    };
+    Ok(reports::year_to_date(conn, year_start, week)
+        .await?
+        .into_iter()
+        .map(|(id, invested, last)| {
+            let h = ReportHistory {
+                invested_this_year: invested,
+                last_report: Some(last),
+            };
+            (id, h)
         })
         .collect())
 }
@@ -109,6 +131,8 @@ pub async fn project_with(
         milestones: milestones::of_project(&mut *conn, p.id).await?,
         report,
         problems: problems::of_project(&mut *conn, p.id).await?,
+        // One project's status shows no light: its history is not read.
+        history: ReportHistory::default(),
         project: p,
     };
     let no_dm = people::with_role(conn, snap.project.id, Role::Liaison)

@@ -272,3 +272,34 @@ pub async fn invested_totals(conn: &mut Conn, until: ReportingWeek) -> Result<Ve
         .map(|r| Ok((get(r, "project_id")?, get(r, "invested_total")?)))
         .collect()
 }
+
+/// Per project, up to `week`: the `invested_week` of every report in force
+/// from `year_start` on, summed, and the latest week with a report in force.
+/// Weeks are ISO weeks written `YYYY-Www`, so they compare as text.
+pub async fn year_to_date(
+    conn: &mut Conn,
+    year_start: ReportingWeek,
+    week: ReportingWeek,
+) -> Result<Vec<(i64, i64, ReportingWeek)>> {
+    let rows = sqlx::query(
+        "SELECT project_id, \
+                CAST(COALESCE(SUM(CASE WHEN week >= $1 THEN invested_week ELSE 0 END), 0) AS BIGINT) \
+                    AS invested, \
+                MAX(week) AS last_week \
+         FROM reports WHERE current = 1 AND week <= $2 GROUP BY project_id",
+    )
+    .bind(year_start.to_string())
+    .bind(week.to_string())
+    .fetch_all(&mut *conn)
+    .await
+    .op("reports::year_to_date")?;
+    rows.iter()
+        .map(|r| {
+            let last: String = get(r, "last_week")?;
+            let last = last
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("reports.week = {last}")))?;
+            Ok((get(r, "project_id")?, get(r, "invested")?, last))
+        })
+        .collect()
+}

@@ -120,6 +120,8 @@ As of 2026-11-27 16:00
 1. Portfolio
   6 projects: signed 1, landed 1, under construction 2, in production 1, registered 1
   Planned investment CNY 4.27 bn; 4 projects of 100 million yuan or more, 2 of 1 billion or more
+  started 75% · milestones on time 63% · reports in 50% · investment this year - of plan (year gone 91%)
+  lights: red 1 · yellow 3 · green 2
 
 2. Weekly reports (received 3 of 6, 1 late)
   Missing: P2026-003 生物医药研发中心; P2026-005 光伏组件项目; P2026-006 城市数据中心
