@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::indicators::{Judged, Rates, battle_map};
+use super::indicators::{Judged, Rates, overall};
 use super::model::{Milestone, Problem, Project, Report, Stage};
 use super::money::YI;
 use super::ranking::{Performance, bottom, performance};
@@ -160,7 +160,7 @@ pub fn compose(
         week,
         policy,
     };
-    b.rates = battle_map(snapshots, judged).overall;
+    b.rates = overall(snapshots, judged);
     b
 }
 

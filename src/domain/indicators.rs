@@ -227,15 +227,11 @@ impl Rates {
 
     fn add(&mut self, snap: &ProjectSnapshot, light: Light, today: NaiveDate) {
         self.projects += 1;
-        let due: Vec<_> = snap
-            .milestones
-            .iter()
-            .filter(|m| m.pledged <= today)
-            .collect();
-        if let Some(start) = due.iter().find(|m| is_start_milestone(&m.name)) {
+        let due = || snap.milestones.iter().filter(|m| m.pledged <= today);
+        if let Some(start) = due().find(|m| is_start_milestone(&m.name)) {
             self.started.add(start.actual.is_some_and(|a| a <= today));
         }
-        for m in &due {
+        for m in due() {
             self.on_time.add(m.actual.is_some_and(|a| a <= m.pledged));
         }
         self.reported.add(snap.report.is_some());
@@ -261,6 +257,16 @@ pub struct BattleMap {
     pub by_chain: BTreeMap<String, Rates>,
     /// 序时进度: the share of the year gone, in percent.
     pub year_elapsed: f64,
+}
+
+/// The rates and lights' counts over the whole portfolio only, for the
+/// bulletin: no per-project lights kept, no grouping.
+pub fn overall(snaps: &[ProjectSnapshot], j: Judged) -> Rates {
+    let mut rates = Rates::default();
+    for snap in snaps.iter().filter(|s| s.project.active) {
+        rates.add(snap, light(snap, j).light, j.today);
+    }
+    rates
 }
 
 pub fn battle_map(snaps: &[ProjectSnapshot], j: Judged) -> BattleMap {
