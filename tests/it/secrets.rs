@@ -12,6 +12,29 @@ use crate::helpers::TestDb;
 
 const SECRET_TOKEN: &str = "777000:AAsecret-TOKEN-never-logged";
 
+/// Stops `duban run` with SIGTERM; its log (checked to be at trace level)
+/// and its standard output.
+async fn stop_for_its_trace(child: std::process::Child) -> (String, String) {
+    let pid = child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        logs.lines().count() > 50,
+        "trace logging was on: {} lines",
+        logs.lines().count()
+    );
+    (logs, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 #[tokio::test]
 async fn the_token_is_in_no_log_line_at_trace_level() {
     let db = TestDb::sqlite();
@@ -55,17 +78,7 @@ async fn the_token_is_in_no_log_line_at_trace_level() {
         "the failing request happened: {:?}",
         sim.errors()
     );
-    let pid = child.id().to_string();
-    let _ = Command::new("kill").args(["-TERM", &pid]).status();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let logs = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        logs.lines().count() > 50,
-        "trace logging was on: {} lines",
-        logs.lines().count()
-    );
+    let (logs, stdout) = stop_for_its_trace(child).await;
     assert!(
         logs.contains("reply not delivered"),
         "the failure was logged"
@@ -77,7 +90,7 @@ async fn the_token_is_in_no_log_line_at_trace_level() {
             "line {i} leaks the token: {line}"
         );
     }
-    assert!(!String::from_utf8_lossy(&out.stdout).contains(secret_part));
+    assert!(!stdout.contains(secret_part));
 }
 
 #[tokio::test]
@@ -127,23 +140,7 @@ async fn the_webhook_secret_is_in_no_log_line_at_trace_level() {
     )
     .await;
     assert_eq!(status, 401);
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let logs = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        logs.lines().count() > 50,
-        "trace logging was on: {} lines",
-        logs.lines().count()
-    );
+    let (logs, _) = stop_for_its_trace(child).await;
     for (i, line) in logs.lines().enumerate() {
         assert!(
             !line.contains("never-logged_77") && !line.contains("never-logged_78"),
