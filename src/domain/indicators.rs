@@ -100,6 +100,12 @@ pub fn year_elapsed_percent(today: NaiveDate) -> f64 {
     f64::from(today.ordinal()) * 100.0 / days_in_year
 }
 
+/// Whole percentage points by which `done` (percent of the plan) is behind
+/// the share of the year gone on `today`; 0 or less when on pace.
+pub fn points_behind(done: f64, today: NaiveDate) -> i64 {
+    (year_elapsed_percent(today) - done).floor() as i64
+}
+
 /// Year-to-date investment as a percentage of the annual plan; `None`
 /// without a plan.
 pub fn invested_percent(invested: i64, plan: Option<i64>) -> Option<f64> {
@@ -145,7 +151,7 @@ pub fn light(snap: &ProjectSnapshot, j: Judged) -> ProjectLight {
     reporting_reasons(snap, j, &mut reasons);
     if let Some(done) = invested_percent(snap.history.invested_this_year, snap.project.annual_plan)
     {
-        let gap = (year_elapsed_percent(j.today) - done).floor() as i64;
+        let gap = points_behind(done, j.today);
         if gap >= j.policy.lights.yellow_plan_gap {
             reasons.push(Reason::BelowPace { gap });
         }

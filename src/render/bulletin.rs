@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 
 use crate::domain::analysis::percent;
 use crate::domain::bulletin::{Bulletin, MilestoneLine, ProjectRef};
-use crate::domain::indicators::{Ratio, year_elapsed_percent};
+use crate::domain::indicators::{Ratio, points_behind, year_elapsed_percent};
 use crate::domain::lang::Lang;
 use crate::domain::money::format_money_short;
 use crate::domain::time::local_date;
@@ -76,7 +76,7 @@ fn capped<T>(
 }
 
 /// "… and N more (zone A 12 · zone B 8)": the most first, then by name.
-pub(crate) fn more<'a>(rest: impl Iterator<Item = &'a ProjectRef>, lang: Lang) -> String {
+fn more<'a>(rest: impl Iterator<Item = &'a ProjectRef>, lang: Lang) -> String {
     let mut by_zone: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     let mut count = 0;
     for p in rest {
@@ -167,10 +167,11 @@ fn overview(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
 fn rates(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
     let r = &b.rates;
     let ratio = |x: Ratio| percent(x.done, x.of);
-    let pace = year_elapsed_percent(local_date(b.as_of, tz));
+    let today = local_date(b.as_of, tz);
+    let pace = year_elapsed_percent(today);
     let (invested, gap) = match r.invested_percent() {
         Some(done) => {
-            let gap = (pace - done).floor() as i64;
+            let gap = points_behind(done, today);
             let below = if gap > 0 {
                 t(lang, "bulletin.below_pace", &[("points", gap.to_string())])
             } else {
