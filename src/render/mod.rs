@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod bulletin;
 pub mod html;
+pub mod lights;
 pub mod overview;
 pub mod report;
 pub mod rhythm;

@@ -5,13 +5,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::bulletin::{Bulletin, Policy, ProjectSnapshot};
+use crate::domain::indicators::{Judged, light};
 use crate::domain::lang::Lang;
 use crate::domain::model::Report;
 use crate::domain::money::format_money_exact;
 use crate::domain::overview::{Focus, focus};
 use crate::domain::status::{MilestoneStatus, milestone_status};
-use crate::domain::time::local_date;
+use crate::domain::time::{ReportingWeek, local_date};
 
+use super::lights::light_line;
 use super::report::Figures;
 use super::text::{due, fmt_local, status_label, t};
 
@@ -99,7 +101,15 @@ pub fn render_project(
     lang: Lang,
 ) -> String {
     let mut out = project_heading(s, liaisons_without_dm, lang);
-    project_milestones(&mut out, s, local_date(now, tz), policy, lang);
+    let today = local_date(now, tz);
+    let judged = Judged {
+        now,
+        today,
+        week: ReportingWeek::containing(today),
+        policy,
+    };
+    out.push(light_line(&light(s, judged), lang));
+    project_milestones(&mut out, s, today, policy, lang);
     out.push(latest_report(latest, tz, lang));
     open_problems(&mut out, s, now, policy, lang);
     out.join("\n")

@@ -58,6 +58,25 @@ pub async fn snapshots_with(
         .collect())
 }
 
+/// One project's reports up to `week` summed up, for its light.
+async fn history_of(
+    conn: &mut Conn,
+    project_id: i64,
+    week: ReportingWeek,
+) -> Result<ReportHistory> {
+    let year_start = ReportingWeek {
+        year: week.year,
+        week: 1,
+    };
+    Ok(reports::year_to_date_of(conn, project_id, year_start, week)
+        .await?
+        .map(|(invested, last)| ReportHistory {
+            invested_this_year: invested,
+            last_report: Some(last),
+        })
+        .unwrap_or_default())
+}
+
 /// Each project's reports up to `week` summed up; the year is the week's
 /// ISO year.
 async fn histories(conn: &mut Conn, week: ReportingWeek) -> Result<HashMap<i64, ReportHistory>> {
@@ -131,8 +150,7 @@ pub async fn project_with(
         milestones: milestones::of_project(&mut *conn, p.id).await?,
         report,
         problems: problems::of_project(&mut *conn, p.id).await?,
-        // One project's status shows no light: its history is not read.
-        history: ReportHistory::default(),
+        history: history_of(conn, p.id, week).await?,
         project: p,
     };
     let no_dm = people::with_role(conn, snap.project.id, Role::Liaison)

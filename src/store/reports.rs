@@ -296,10 +296,41 @@ pub async fn year_to_date(
     rows.iter()
         .map(|r| {
             let last: String = get(r, "last_week")?;
-            let last = last
-                .parse()
-                .map_err(|_| StoreError::Corrupt(format!("reports.week = {last}")))?;
-            Ok((get(r, "project_id")?, get(r, "invested")?, last))
+            Ok((
+                get(r, "project_id")?,
+                get(r, "invested")?,
+                parse_week(&last)?,
+            ))
         })
         .collect()
+}
+
+/// As [`year_to_date`], for one project.
+pub async fn year_to_date_of(
+    conn: &mut Conn,
+    project_id: i64,
+    year_start: ReportingWeek,
+    week: ReportingWeek,
+) -> Result<Option<(i64, ReportingWeek)>> {
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN week >= $1 THEN invested_week ELSE 0 END), 0) AS BIGINT) \
+                    AS invested, \
+                MAX(week) AS last_week \
+         FROM reports WHERE current = 1 AND week <= $2 AND project_id = $3",
+    )
+    .bind(year_start.to_string())
+    .bind(week.to_string())
+    .bind(project_id)
+    .fetch_one(&mut *conn)
+    .await
+    .op("reports::year_to_date_of")?;
+    let Some(last) = get::<Option<String>>(&row, "last_week")? else {
+        return Ok(None);
+    };
+    Ok(Some((get(&row, "invested")?, parse_week(&last)?)))
+}
+
+fn parse_week(text: &str) -> Result<ReportingWeek> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("reports.week = {text}")))
 }

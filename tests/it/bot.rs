@@ -257,6 +257,7 @@ async fn admin_sets_up_a_project_and_an_owner_reports_by_reply() {
             "{}",
             status.text
         );
+        assert!(status.text.contains("状态灯：绿灯\n"), "{}", status.text);
         bot.stop().await;
     }
 }

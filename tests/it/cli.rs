@@ -234,6 +234,14 @@ async fn status_shows_one_project_or_the_portfolio() {
             "{one}"
         );
         assert!(one.contains("Latest report: 2026-W45"), "{one}");
+        // Red for the escalated problem and three silent weeks; the
+        // overdue milestone, not yet 30 days, is the yellow reason after.
+        assert!(
+            one.contains(
+                "\nLight: red (problem #1 open 25 days; no report for 3 weeks; 开工 17 days overdue)\n"
+            ),
+            "{one}"
+        );
         assert!(
             one.contains("#1 环评批复未下达 (open 25 days, escalated)"),
             "{one}"
