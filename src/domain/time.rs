@@ -265,6 +265,14 @@ impl ReportingWeek {
         Self::containing(self.monday() + Duration::days(7))
     }
 
+    /// Week 1 of this week's ISO year.
+    pub fn first_of_year(self) -> Self {
+        ReportingWeek {
+            year: self.year,
+            week: 1,
+        }
+    }
+
     pub fn previous(self) -> Self {
         Self::containing(self.monday() - Duration::days(7))
     }

@@ -64,27 +64,21 @@ async fn history_of(
     project_id: i64,
     week: ReportingWeek,
 ) -> Result<ReportHistory> {
-    let year_start = ReportingWeek {
-        year: week.year,
-        week: 1,
-    };
-    Ok(reports::year_to_date_of(conn, project_id, year_start, week)
-        .await?
-        .map(|(invested, last)| ReportHistory {
-            invested_this_year: invested,
-            last_report: Some(last),
-        })
-        .unwrap_or_default())
+    Ok(
+        reports::year_to_date_of(conn, project_id, week.first_of_year(), week)
+            .await?
+            .map(|(invested, last)| ReportHistory {
+                invested_this_year: invested,
+                last_report: Some(last),
+            })
+            .unwrap_or_default(),
+    )
 }
 
 /// Each project's reports up to `week` summed up; the year is the week's
 /// ISO year.
 async fn histories(conn: &mut Conn, week: ReportingWeek) -> Result<HashMap<i64, ReportHistory>> {
-    let year_start = ReportingWeek {
-        year: week.year,
-        week: 1,
-    };
-    Ok(reports::year_to_date(conn, year_start, week)
+    Ok(reports::year_to_date(conn, week.first_of_year(), week)
         .await?
         .into_iter()
         .map(|(id, invested, last)| {
