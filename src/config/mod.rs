@@ -26,7 +26,8 @@ pub use sections::{
     WebhookSettings,
 };
 use sections::{
-    RawDatabase, RawInbox, RawKeep, RawOps, RawTelegram, database, inbox, ops, retention, telegram,
+    RawBulletin, RawDatabase, RawInbox, RawKeep, RawLights, RawOps, RawTelegram, database, inbox,
+    lights, list_limit, ops, retention, telegram,
 };
 
 /// The committed defaults, compiled in so the binary runs from any directory.
@@ -72,44 +73,6 @@ struct Raw {
     lights: RawLights,
     outbox: RawKeep,
     ops: RawOps,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct RawBulletin {
-    list_limit: usize,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct RawLights {
-    red_overdue_days: i64,
-    red_missing_weeks: i64,
-    yellow_plan_gap: i64,
-}
-
-fn lights(raw: &RawLights) -> Result<crate::domain::indicators::LightRules, ConfigError> {
-    if !(1..=3650).contains(&raw.red_overdue_days) {
-        return Err(invalid(
-            "lights.red_overdue_days",
-            "must be between 1 and 3650",
-        ));
-    }
-    if !(1..=52).contains(&raw.red_missing_weeks) {
-        return Err(invalid(
-            "lights.red_missing_weeks",
-            "must be between 1 and 52",
-        ));
-    }
-    if !(1..=100).contains(&raw.yellow_plan_gap) {
-        return Err(invalid(
-            "lights.yellow_plan_gap",
-            "must be between 1 and 100",
-        ));
-    }
-    Ok(crate::domain::indicators::LightRules {
-        red_overdue_days: raw.red_overdue_days,
-        red_missing_weeks: raw.red_missing_weeks,
-        yellow_plan_gap: raw.yellow_plan_gap,
-    })
 }
 
 /// Cron expressions (6 fields, seconds first) in the configured time zone.
@@ -308,9 +271,6 @@ impl Settings {
         if raw.bottom_ranked > 100 {
             return Err(invalid("bottom_ranked", "must be at most 100"));
         }
-        if !(1..=500).contains(&raw.bulletin.list_limit) {
-            return Err(invalid("bulletin.list_limit", "must be between 1 and 500"));
-        }
         let mut crons: Vec<(Job, cron::Schedule)> = Vec::new();
         for (job, key, expr) in raw.schedule.entries() {
             let cron = cron::Schedule::from_str(expr)
@@ -343,7 +303,7 @@ impl Settings {
             warning_days: raw.warning_days,
             problem_escalate_days: raw.problem_escalate_days,
             bottom_ranked: raw.bottom_ranked,
-            list_limit: raw.bulletin.list_limit,
+            list_limit: list_limit(&raw.bulletin)?,
             lights: lights(&raw.lights)?,
             admins: raw.admins,
             liaisons: raw.liaisons,

@@ -267,3 +267,50 @@ fn webhook(raw: RawWebhook) -> Result<WebhookSettings, ConfigError> {
         secret,
     })
 }
+
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct RawBulletin {
+    list_limit: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct RawLights {
+    red_overdue_days: i64,
+    red_missing_weeks: i64,
+    yellow_plan_gap: i64,
+}
+
+pub(super) fn lights(
+    raw: &RawLights,
+) -> Result<crate::domain::indicators::LightRules, ConfigError> {
+    if !(1..=3650).contains(&raw.red_overdue_days) {
+        return Err(invalid(
+            "lights.red_overdue_days",
+            "must be between 1 and 3650",
+        ));
+    }
+    if !(1..=52).contains(&raw.red_missing_weeks) {
+        return Err(invalid(
+            "lights.red_missing_weeks",
+            "must be between 1 and 52",
+        ));
+    }
+    if !(1..=100).contains(&raw.yellow_plan_gap) {
+        return Err(invalid(
+            "lights.yellow_plan_gap",
+            "must be between 1 and 100",
+        ));
+    }
+    Ok(crate::domain::indicators::LightRules {
+        red_overdue_days: raw.red_overdue_days,
+        red_missing_weeks: raw.red_missing_weeks,
+        yellow_plan_gap: raw.yellow_plan_gap,
+    })
+}
+
+pub(super) fn list_limit(raw: &RawBulletin) -> Result<usize, ConfigError> {
+    if !(1..=500).contains(&raw.list_limit) {
+        return Err(invalid("bulletin.list_limit", "must be between 1 and 500"));
+    }
+    Ok(raw.list_limit)
+}

@@ -136,11 +136,9 @@ pub fn light(snap: &ProjectSnapshot, j: Judged) -> ProjectLight {
         }
     }
     let now = j.now;
-    for p in snap
-        .problems
-        .iter()
-        .filter(|p| p.is_open() && p.raised_at <= now)
-    {
+    // `is_escalated` asks the problem to be open; one raised after `now`
+    // (a rehearsal with --now) does not count yet, as in the bulletin.
+    for p in snap.problems.iter().filter(|p| p.raised_at <= now) {
         if p.is_escalated(now, j.policy.escalate_days) {
             reasons.push(Reason::Escalated {
                 id: p.id,
@@ -196,11 +194,6 @@ pub struct Ratio {
 }
 
 impl Ratio {
-    /// In percent, `None` when nothing was counted.
-    pub fn percent(self) -> Option<f64> {
-        (self.of > 0).then(|| self.done as f64 * 100.0 / self.of as f64)
-    }
-
     fn add(&mut self, done: bool) {
         self.of += 1;
         self.done += usize::from(done);
@@ -255,14 +248,12 @@ impl Rates {
 
 /// The battle map's figures: every project's light, the rates over the
 /// whole portfolio, and the same per zone and per industry chain.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BattleMap {
     pub lights: Vec<(i64, ProjectLight)>,
     pub overall: Rates,
     pub by_zone: BTreeMap<String, Rates>,
     pub by_chain: BTreeMap<String, Rates>,
-    /// 序时进度: the share of the year gone, in percent.
-    pub year_elapsed: f64,
 }
 
 /// The rates and lights' counts over the whole portfolio only, for the
@@ -276,10 +267,7 @@ pub fn overall(snaps: &[ProjectSnapshot], j: Judged) -> Rates {
 }
 
 pub fn battle_map(snaps: &[ProjectSnapshot], j: Judged) -> BattleMap {
-    let mut map = BattleMap {
-        year_elapsed: year_elapsed_percent(j.today),
-        ..BattleMap::default()
-    };
+    let mut map = BattleMap::default();
     for snap in snaps.iter().filter(|s| s.project.active) {
         let l = light(snap, j);
         map.overall.add(snap, l.light, j.today);
@@ -334,7 +322,7 @@ mod tests {
             id: 1,
             project_id: 1,
             week,
-            submitted_at: Utc::now(),
+            submitted_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
             submitted_by: "x".into(),
             late: false,
             progress: Some(50),

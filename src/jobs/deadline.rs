@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::domain::ids::ChatRef;
 use crate::domain::model::{Person, Role};
-use crate::domain::rhythm::{LiaisonItem, RunCtx, liaison_item};
+use crate::domain::rhythm::{LiaisonItem, RunCtx, liaison_item, worst_first};
 use crate::domain::time::ReportingWeek;
 use crate::render::rhythm::{deadline_fallback_text, deadline_text};
 use crate::service::portfolio;
@@ -47,7 +47,8 @@ pub async fn plan(
         .into_values()
         .map(|(person, items)| {
             let m = mention(&person);
-            let only: Vec<LiaisonItem> = items.iter().map(|(i, _)| i.clone()).collect();
+            let mut only: Vec<LiaisonItem> = items.iter().map(|(i, _)| i.clone()).collect();
+            worst_first(&mut only);
             let private = person.account.private_chat();
             let mut out = html(private.clone(), deadline_text(&only, week, ctx));
             out.fallback = items

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::domain::bulletin::{Bulletin, ProjectSnapshot};
 use crate::domain::lang::Lang;
 use crate::domain::outgoing::Mention;
-use crate::domain::rhythm::{LiaisonItem, RunCtx, upcoming, worst_first};
+use crate::domain::rhythm::{LiaisonItem, RunCtx, upcoming};
 use crate::domain::time::{ReportingWeek, local_date};
 
 use super::bulletin::render;
@@ -166,7 +166,8 @@ fn item_lines(item: &LiaisonItem, lang: Lang) -> Vec<String> {
     out
 }
 
-/// The private ping to one liaison, covering all their projects.
+/// The private ping to one liaison, covering all their projects: the first
+/// `list_limit` of `items` (sorted by `rhythm::worst_first`), then a count.
 pub fn deadline_text(items: &[LiaisonItem], week: ReportingWeek, c: RunCtx) -> String {
     let RunCtx { lang, late, .. } = c;
     let mut out: Vec<String> = late_line(lang, late).into_iter().collect();
@@ -178,8 +179,6 @@ pub fn deadline_text(items: &[LiaisonItem], week: ReportingWeek, c: RunCtx) -> S
             &[("week", week_label(week, lang))]
         ))
     ));
-    let mut items = items.to_vec();
-    worst_first(&mut items);
     let limit = c.policy.list_limit;
     for item in items.iter().take(limit) {
         out.push(String::new());
@@ -309,6 +308,7 @@ mod tests {
             .collect();
         // One project much later than the rest: it comes first.
         items[150].milestones[0].2 = crate::domain::status::MilestoneStatus::Overdue { days: 90 };
+        crate::domain::rhythm::worst_first(&mut items);
         let text = deadline_text(&items, week, c);
         let listed: Vec<&str> = text.lines().filter(|l| l.starts_with('P')).collect();
         assert_eq!(listed.len(), 20, "{text}");

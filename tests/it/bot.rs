@@ -14,7 +14,7 @@ use tgsim::{BotApiSim, ChatKind, Sent};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::helpers::{TestDb, dump, portfolio_rows, sh};
+use crate::helpers::{TestDb, count, dump, portfolio_rows, sh};
 
 pub const TOKEN: &str = "123456:AAtest-SECRET-token";
 pub const ADMIN: i64 = 1001;
@@ -170,16 +170,6 @@ pub async fn appoint(sim: &BotApiSim, group: i64, who: i64, command: &str) -> Se
     let hello = sim.push_text(group, who, "你好");
     let p = sim.push_reply(group, ADMIN, command, hello.message_id);
     reply_to(sim, group, p.message_id).await
-}
-
-async fn count(db: &TestDb, sql: &'static str) -> i64 {
-    let store = db.store().await;
-    let n: i64 = sqlx::query_scalar(sql)
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    store.close().await;
-    n
 }
 
 #[tokio::test]

@@ -310,3 +310,23 @@ async fn try_http(port: u16, request: &[u8]) -> std::io::Result<(u16, String)> {
     let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
     Ok((status, body.to_string()))
 }
+
+/// One number the database answers `sql` with (a count, a maximum).
+pub async fn count(db: &TestDb, sql: &'static str) -> i64 {
+    let store = db.store().await;
+    let n: i64 = sqlx::query_scalar(sql)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    store.close().await;
+    n
+}
+
+/// Waits up to 15 s for `cond`, looking every 20 ms; fails naming `what`.
+pub async fn eventually(what: &str, cond: impl AsyncFn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !cond().await {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

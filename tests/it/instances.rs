@@ -11,7 +11,7 @@ use duban::config::Settings;
 use tgsim::{BotApiSim, Limits};
 
 use crate::bot::{ADMIN, GROUP, ask, reply_to, settings_for, world};
-use crate::helpers::{TestDb, free_port, sh, try_http_get};
+use crate::helpers::{TestDb, count, free_port, sh, try_http_get};
 use crate::instance::Instance;
 use crate::soak::{group_of, owner_of, setup, wait_job};
 
@@ -67,12 +67,6 @@ fn instance_settings(db: &TestDb, sim: &BotApiSim, ops: u16, extra: &[(&str, &st
     ];
     env.extend_from_slice(extra);
     settings_for(db, sim, &env)
-}
-
-async fn count(db: &TestDb, sql: &'static str) -> i64 {
-    let store = db.store().await;
-    let mut conn = store.conn().await.unwrap();
-    sqlx::query_scalar(sql).fetch_one(&mut *conn).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,14 +4,14 @@
 //! it), and the real transient errors of both engines recognised as such.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use duban::faults::Hooks;
 use duban::store::{Op, Store, StoreError, transient};
 use sqlx::Row;
 
 use crate::bot::{ADMIN, GROUP, Running, ask, reply_to, settings_for, world};
-use crate::helpers::{TestDb, duban, sh};
+use crate::helpers::{TestDb, count, duban, eventually, sh};
 
 /// The update's row: (tries, set aside, handled).
 async fn attempts_of(store: &Store, update_id: i64) -> (i64, bool, bool) {
@@ -32,28 +32,12 @@ async fn attempts_of(store: &Store, update_id: i64) -> (i64, bool, bool) {
     (row.get("attempts"), flag("failed"), flag("handled"))
 }
 
-async fn last_update_id(store: &Store) -> i64 {
-    let mut conn = store.conn().await.unwrap();
-    sqlx::query_scalar("SELECT MAX(update_id) FROM inbox")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
+async fn last_update_id(db: &TestDb) -> i64 {
+    count(db, "SELECT MAX(update_id) FROM inbox").await
 }
 
-async fn projects(store: &Store) -> i64 {
-    let mut conn = store.conn().await.unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM projects")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
-}
-
-async fn eventually<F: AsyncFn() -> bool>(what: &str, cond: F) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !cond().await {
-        assert!(Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn projects(db: &TestDb) -> i64 {
+    count(db, "SELECT COUNT(*) FROM projects").await
 }
 
 #[tokio::test]
@@ -76,14 +60,14 @@ async fn a_transient_database_error_is_retried_inside_the_handler_and_the_update
         );
         bot.stop().await;
         let store = db.store().await;
-        let update_id = last_update_id(&store).await;
+        let update_id = last_update_id(&db).await;
         assert_eq!(
             attempts_of(&store, update_id).await,
             (0, false, true),
             "{}: handled on the first try's retries, no later try counted",
             db.label
         );
-        assert_eq!(projects(&store).await, 1, "{}", db.label);
+        assert_eq!(projects(&db).await, 1, "{}", db.label);
     }
 }
 
@@ -112,7 +96,7 @@ async fn a_permanent_error_is_tried_again_by_the_running_bot_and_set_aside_after
             sorry.text
         );
         let store = db.store().await;
-        let update_id = last_update_id(&store).await;
+        let update_id = last_update_id(&db).await;
         assert_eq!(attempts_of(&store, update_id).await, (1, false, false));
 
         // Not tried again before its time; then once per retry_secs.
@@ -165,7 +149,7 @@ async fn a_permanent_error_is_tried_again_by_the_running_bot_and_set_aside_after
         bot.stop().await;
         assert_eq!(attempts_of(&store, update_id).await, (3, true, false));
         assert_eq!(
-            projects(&store).await,
+            projects(&db).await,
             0,
             "{}: nothing of it recorded",
             db.label

@@ -12,6 +12,30 @@ use crate::helpers::TestDb;
 
 const SECRET_TOKEN: &str = "777000:AAsecret-TOKEN-never-logged";
 
+/// A project group and its member in a simulator that knows the secret token.
+async fn world() -> tgsim::BotApiSim {
+    let sim = tgsim::BotApiSim::start(SECRET_TOKEN).await.unwrap();
+    sim.add_user(MEMBER, "李工", None);
+    sim.add_chat(GROUP, tgsim::ChatKind::Group, "项目群");
+    sim
+}
+
+/// `duban run` on `db` and `sim`, logging at trace level, with `env`.
+fn run_at_trace(db: &TestDb, sim: &tgsim::BotApiSim, env: &[(&str, &str)]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_duban"))
+        .arg("run")
+        .env("DUBAN__DATABASE__URL", &db.url)
+        .env("DUBAN__TELEGRAM__API_URL", sim.api_url())
+        .env("TELOXIDE_TOKEN", SECRET_TOKEN)
+        .env("RUST_LOG", "trace")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Stops `duban run` with SIGTERM; its log (checked to be at trace level)
 /// and its standard output.
 async fn stop_for_its_trace(child: std::process::Child) -> (String, String) {
@@ -38,20 +62,8 @@ async fn stop_for_its_trace(child: std::process::Child) -> (String, String) {
 #[tokio::test]
 async fn the_token_is_in_no_log_line_at_trace_level() {
     let db = TestDb::sqlite();
-    let sim = tgsim::BotApiSim::start(SECRET_TOKEN).await.unwrap();
-    sim.add_user(MEMBER, "李工", None);
-    sim.add_chat(GROUP, tgsim::ChatKind::Group, "项目群");
-    let child = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .arg("run")
-        .env("DUBAN__DATABASE__URL", &db.url)
-        .env("DUBAN__TELEGRAM__API_URL", sim.api_url())
-        .env("TELOXIDE_TOKEN", SECRET_TOKEN)
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let sim = world().await;
+    let child = run_at_trace(&db, &sim, &[]);
     assert!(sim.wait_polling(Duration::from_secs(15)).await);
     // A failing send, then a dropped connection while polling, then a
     // normal exchange.
@@ -97,31 +109,22 @@ async fn the_token_is_in_no_log_line_at_trace_level() {
 async fn the_webhook_secret_is_in_no_log_line_at_trace_level() {
     const WEBHOOK_SECRET: &str = "webhook-Secret-never-logged_77";
     let db = TestDb::sqlite();
-    let sim = tgsim::BotApiSim::start(SECRET_TOKEN).await.unwrap();
-    sim.add_user(MEMBER, "李工", None);
-    sim.add_chat(GROUP, tgsim::ChatKind::Group, "项目群");
+    let sim = world().await;
     let port = crate::helpers::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .arg("run")
-        .env("DUBAN__DATABASE__URL", &db.url)
-        .env("DUBAN__TELEGRAM__API_URL", sim.api_url())
-        .env("TELOXIDE_TOKEN", SECRET_TOKEN)
-        .env("DUBAN__TELEGRAM__MODE", "webhook")
-        .env(
-            "DUBAN__TELEGRAM__WEBHOOK__LISTEN",
-            format!("127.0.0.1:{port}"),
-        )
-        .env(
-            "DUBAN__TELEGRAM__WEBHOOK__URL",
-            format!("http://127.0.0.1:{port}/telegram"),
-        )
-        .env("DUBAN__TELEGRAM__WEBHOOK__SECRET", WEBHOOK_SECRET)
-        .env("RUST_LOG", "trace")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (listen, url) = (
+        format!("127.0.0.1:{port}"),
+        format!("http://127.0.0.1:{port}/telegram"),
+    );
+    let child = run_at_trace(
+        &db,
+        &sim,
+        &[
+            ("DUBAN__TELEGRAM__MODE", "webhook"),
+            ("DUBAN__TELEGRAM__WEBHOOK__LISTEN", &listen),
+            ("DUBAN__TELEGRAM__WEBHOOK__URL", &url),
+            ("DUBAN__TELEGRAM__WEBHOOK__SECRET", WEBHOOK_SECRET),
+        ],
+    );
     // A delivery with the secret, and one with a wrong one.
     let asked = sim.push_text(GROUP, MEMBER, "/help");
     sim.wait_sent(Duration::from_secs(20), |s| {

@@ -4,13 +4,12 @@
 //! Telegram's, and deletes the webhook when it goes back to polling.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use duban::config::Settings;
 use tgsim::BotApiSim;
 
 use crate::bot::{ADMIN, GROUP, Running, ask, reply_to, settings_for, world};
-use crate::helpers::{TestDb, free_port, http_post, sh};
+use crate::helpers::{TestDb, count, eventually, free_port, http_post, sh};
 
 const SECRET: &str = "hook-Secret_42";
 
@@ -33,7 +32,7 @@ fn webhook_settings(db: &TestDb, sim: &BotApiSim, port: u16) -> Settings {
 /// Starts the bot in webhook mode and waits for it to set the webhook.
 async fn start_webhook(sim: &BotApiSim, settings: Settings) -> Running {
     let bot = Running::launch(settings, sh(2026, 11, 24, 10, 0), Arc::default());
-    until("the webhook is set", || {
+    eventually("the webhook is set", async || {
         sim.webhook_info()["url"]
             .as_str()
             .is_some_and(|u| !u.is_empty())
@@ -42,21 +41,8 @@ async fn start_webhook(sim: &BotApiSim, settings: Settings) -> Running {
     bot
 }
 
-async fn until(what: &str, cond: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !cond() {
-        assert!(Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 async fn inbox_rows(db: &TestDb) -> i64 {
-    let store = db.store().await;
-    let mut conn = store.conn().await.unwrap();
-    sqlx::query_scalar("SELECT COUNT(*) FROM inbox")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap()
+    count(db, "SELECT COUNT(*) FROM inbox").await
 }
 
 #[tokio::test]
@@ -99,7 +85,7 @@ async fn updates_arrive_by_webhook_are_delivered_again_while_the_bot_is_down_and
         // Down: Telegram keeps the update and tries again until a 2xx.
         bot.stop().await;
         let asked = sim.push_text(GROUP, ADMIN, "/status");
-        until("a delivery fails", || {
+        eventually("a delivery fails", async || {
             sim.webhook_info()["last_error_message"]
                 .as_str()
                 .is_some_and(|m| m.contains("Connection refused"))
