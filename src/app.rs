@@ -12,6 +12,7 @@ use crate::faults::Hooks;
 use crate::jobs::{JobDeps, scheduler};
 use crate::ops::{self, Health};
 use crate::store::Store;
+use crate::web;
 
 /// A fresh id per process start: who holds the ledger claims it makes.
 pub fn instance_id() -> String {
@@ -73,6 +74,7 @@ async fn run_instance(
         }
         None => None,
     };
+    let web = serve_web(&settings, &store, &clock, &shutdown).await?;
     let messenger = connected.messenger(store.clone());
     // The jobs run on the leader only (`bot/lead.rs`): one sender keeps
     // Telegram's limits, and the ledger's claims still make every message
@@ -125,10 +127,31 @@ async fn run_instance(
     {
         tracing::error!(error = %e, "the scheduler task ended abnormally");
     }
-    if let Some(ops) = ops {
-        // Read-only: nothing to finish, and it must not outlive the bot.
-        ops.abort();
+    // Read-only, both: nothing to finish, and they must not outlive the bot.
+    for task in [ops, web].into_iter().flatten() {
+        task.abort();
     }
     store.close().await;
     result
+}
+
+/// The dashboard on `web.listen`, when set: it reads the same database and
+/// takes "now" from the bot's clock.
+async fn serve_web(
+    settings: &Arc<Settings>,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, BotError> {
+    let Some(addr) = settings.web.listen else {
+        return Ok(None);
+    };
+    let listener = web::listen(addr).await?;
+    let state = web::Web::new(store.clone(), settings.clone(), clock.clone()).await?;
+    let shutdown = shutdown.clone();
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = web::serve(listener, state, shutdown).await {
+            tracing::error!(error = %e, "dashboard stopped");
+        }
+    })))
 }

@@ -102,6 +102,18 @@ enum Command {
     /// Delete handled updates older than inbox.keep_days and ledger claims
     /// older than outbox.keep_days (as of --now); what `duban run` does daily.
     Prune(JobArgs),
+    /// Serve the dashboard (web.listen) from the database alone, without
+    /// the bot, until interrupted.
+    Web {
+        /// Print a signed dashboard link for this person instead (a
+        /// Telegram user id, or platform:id) and exit.
+        #[arg(long, value_name = "USER_ID")]
+        link_for: Option<String>,
+        /// With --link-for: a link to the whole portfolio (for a leader),
+        /// whatever the person's roles.
+        #[arg(long, requires = "link_for")]
+        whole: bool,
+    },
     /// Write a consistent copy of the SQLite database to FILE, even while
     /// the bot runs (PostgreSQL: use pg_dump).
     Backup {
@@ -175,6 +187,7 @@ fn main() -> ExitCode {
         .token
         .iter()
         .chain(webhook_secret)
+        .chain(settings.web.secret.as_ref())
         .map(|t| secrecy::ExposeSecret::expose_secret(t).to_string())
         .collect();
     duban::telemetry::init(secrets);
@@ -286,6 +299,7 @@ fn run_bot(settings: Settings, now: Option<&str>) -> ExitCode {
                 | BotError::TokenRejected
                 | BotError::BadApiUrl(_)
                 | BotError::Ops(_)
+                | BotError::Web(_)
                 | BotError::WebhookListen { .. }),
             ) => {
                 eprintln!("duban: {e}");
@@ -356,6 +370,24 @@ async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
         }
         Command::Export { file } => export_file(&store, &settings, &file, at).await,
         Command::Backup { file } => cli::backup(&store, &file).await,
+        Command::Web {
+            link_for: Some(user),
+            whole,
+        } => cli::web::link_for(&store, &settings, &user, whole, now).await,
+        Command::Web { link_for: None, .. } => {
+            let clock: std::sync::Arc<dyn Clock> = match &cli.now {
+                Some(_) => std::sync::Arc::new(ShiftedClock::starting_at(now)),
+                None => std::sync::Arc::new(SystemClock),
+            };
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            tokio::spawn(async move {
+                terminated().await;
+                if stop.send(true).is_err() {
+                    tracing::debug!("the dashboard had stopped already");
+                }
+            });
+            cli::web::serve(&store, settings, clock, stopped).await
+        }
         Command::Status { health: true, .. } => {
             cli::health(&store, settings.timezone, at.lang).await
         }

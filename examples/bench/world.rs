@@ -214,6 +214,7 @@ pub async fn sim(n: usize) -> Result<BotApiSim> {
 pub fn env(url: &str, sim: &BotApiSim, extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = vec![
         ("DUBAN__DATABASE__URL".into(), url.into()),
+        ("DUBAN__WEB__LISTEN".into(), String::new()),
         ("DUBAN__TELEGRAM__API_URL".into(), sim.api_url()),
         ("DUBAN__TELEGRAM__TOKEN".into(), TOKEN.into()),
     ];

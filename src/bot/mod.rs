@@ -68,6 +68,9 @@ pub enum BotError {
     /// The operations endpoints could not listen on `ops.listen`.
     #[error(transparent)]
     Ops(#[from] crate::ops::OpsError),
+    /// The dashboard could not listen on `web.listen`, or read its secret.
+    #[error(transparent)]
+    Web(#[from] crate::web::WebError),
     /// The leader's lock was lost with its connection: this instance
     /// stops, so that no two lead at once.
     #[error("the leader's lock was lost ({0}); stopped so that another instance leads")]

@@ -19,6 +19,7 @@ mod settings;
 mod setup;
 mod sheets;
 mod views;
+mod web;
 
 use chrono::{DateTime, Utc};
 
@@ -131,6 +132,7 @@ async fn run_command(
         Command::Status => views::status(tx, env, here, now).await,
         Command::Overdue => views::overdue(tx, env, here, now).await,
         Command::Export => sheets::export_command(tx, env, here).await,
+        Command::Web => web::web(tx, env, here, now).await,
         Command::Subscribe => settings::subscribe(tx, here).await,
         Command::Lang => settings::lang(tx, here, args).await,
         Command::Cancel => report::cancel(tx, here).await,

@@ -2,6 +2,7 @@
 
 mod health;
 pub mod jobs;
+pub mod web;
 
 pub use health::health;
 

@@ -23,11 +23,11 @@ mod tests;
 
 pub use sections::{
     DatabaseSettings, InboxSettings, OpsSettings, Retention, TelegramSettings, Updates,
-    WebhookSettings,
+    WebSettings, WebhookSettings,
 };
 use sections::{
-    RawBulletin, RawDatabase, RawInbox, RawKeep, RawLights, RawOps, RawTelegram, database, inbox,
-    lights, list_limit, ops, retention, telegram,
+    RawBulletin, RawDatabase, RawInbox, RawKeep, RawLights, RawOps, RawTelegram, RawWeb, database,
+    inbox, lights, list_limit, ops, retention, telegram, web,
 };
 
 /// The committed defaults, compiled in so the binary runs from any directory.
@@ -73,6 +73,7 @@ struct Raw {
     lights: RawLights,
     outbox: RawKeep,
     ops: RawOps,
+    web: RawWeb,
 }
 
 /// Cron expressions (6 fields, seconds first) in the configured time zone.
@@ -208,6 +209,8 @@ pub struct Settings {
     /// Where `/healthz`, `/readyz` and `/metrics` are served (`ops.listen`);
     /// `None` when empty (off).
     pub ops: OpsSettings,
+    /// The dashboard (`web.*`).
+    pub web: WebSettings,
 }
 
 impl Settings {
@@ -291,6 +294,7 @@ impl Settings {
         let calendar = load_calendar(&raw.holidays_file)?;
         let retention = retention(&raw.inbox, &raw.outbox)?;
         let ops = ops(&raw.ops)?;
+        let web = web(raw.web)?;
         let database = database(&raw.database)?;
         let telegram = telegram(raw.telegram, token_variable)?;
         let inbox = inbox(&raw.inbox)?;
@@ -319,6 +323,7 @@ impl Settings {
             holiday_shift,
             retention,
             ops,
+            web,
         })
     }
 

@@ -314,3 +314,63 @@ pub(super) fn list_limit(raw: &RawBulletin) -> Result<usize, ConfigError> {
     }
     Ok(raw.list_limit)
 }
+
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct RawWeb {
+    listen: String,
+    url: String,
+    link_days: i64,
+    secret: Option<SecretString>,
+}
+
+/// The dashboard (`web.*`): where it listens, the address its links begin
+/// with, how long a link lasts, and the secret that signs them.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// `None` when `web.listen` is empty: `duban run` serves no dashboard.
+    pub listen: Option<std::net::SocketAddr>,
+    /// The address people open, without a trailing slash (`web.url`, or
+    /// `http://` and the listening address).
+    pub url: String,
+    pub link_days: i64,
+    /// `DUBAN__WEB__SECRET`; when unset one is generated once and kept in
+    /// the database (`src/store/secrets.rs`).
+    pub secret: Option<SecretString>,
+}
+
+pub(super) fn web(raw: RawWeb) -> Result<WebSettings, ConfigError> {
+    let listen = raw.listen.trim();
+    let listen = if listen.is_empty() {
+        None
+    } else {
+        Some(
+            listen
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| invalid("web.listen", format!("'{listen}' is not IP:PORT: {e}")))?,
+        )
+    };
+    let url = raw.url.trim().trim_end_matches('/').to_string();
+    let url = match (url.is_empty(), listen) {
+        (false, _) if url.starts_with("http://") || url.starts_with("https://") => url,
+        (false, _) => return Err(invalid("web.url", "must start with http:// or https://")),
+        (true, Some(addr)) => format!("http://{addr}"),
+        (true, None) => "http://127.0.0.1:8080".to_string(),
+    };
+    if !(1..=366).contains(&raw.link_days) {
+        return Err(invalid("web.link_days", "must be between 1 and 366"));
+    }
+    if let Some(s) = &raw.secret
+        && s.expose_secret().trim().len() < 16
+    {
+        return Err(invalid(
+            "web.secret",
+            "must be at least 16 characters (DUBAN__WEB__SECRET)",
+        ));
+    }
+    Ok(WebSettings {
+        listen,
+        url,
+        link_days: raw.link_days,
+        secret: raw.secret,
+    })
+}

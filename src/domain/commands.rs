@@ -18,6 +18,7 @@ pub enum Command {
     Status,
     Overdue,
     Export,
+    Web,
     SetOwner,
     SetLiaison,
     Subscribe,
@@ -26,7 +27,7 @@ pub enum Command {
 }
 
 impl Command {
-    pub const ALL: [Command; 17] = [
+    pub const ALL: [Command; 18] = [
         Command::Start,
         Command::Help,
         Command::NewProject,
@@ -39,6 +40,7 @@ impl Command {
         Command::Status,
         Command::Overdue,
         Command::Export,
+        Command::Web,
         Command::SetOwner,
         Command::SetLiaison,
         Command::Subscribe,
@@ -60,6 +62,7 @@ impl Command {
             Command::Status => "status",
             Command::Overdue => "overdue",
             Command::Export => "export",
+            Command::Web => "web",
             Command::SetOwner => "setowner",
             Command::SetLiaison => "setliaison",
             Command::Subscribe => "subscribe",
@@ -221,10 +224,11 @@ pub fn authorize(cmd: Command, roles: Roles, place: Place) -> Result<(), Refusal
                 Err(Refusal::LiaisonOnly)
             }
         }
-        // The workbook: a liaison's own projects (an admin's: all) in their
-        // private chat, where no one else reads it; all of them in a
-        // leadership chat, whose members read the bulletin anyway.
-        Export => match place {
+        // The workbook, and the dashboard's link: a liaison's own projects
+        // (an admin's: all) in their private chat, where no one else reads
+        // it; all of them in a leadership chat, whose members read the
+        // bulletin anyway.
+        Export | Web => match place {
             Place::Leadership => Ok(()),
             Place::Private if liaison_anywhere => Ok(()),
             Place::Private => Err(Refusal::LiaisonOnly),

@@ -47,6 +47,45 @@ pub enum Light {
     Red,
 }
 
+impl Light {
+    pub const ALL: [Light; 3] = [Light::Red, Light::Yellow, Light::Green];
+
+    /// The name a link or a filter writes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Light::Red => "red",
+            Light::Yellow => "yellow",
+            Light::Green => "green",
+        }
+    }
+
+    pub fn from_code(s: &str) -> Option<Light> {
+        Light::ALL.into_iter().find(|l| l.code() == s)
+    }
+}
+
+/// Which projects the battle map shows: each `None` lets all through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub zone: Option<String>,
+    pub chain: Option<String>,
+    pub stage: Option<super::model::Stage>,
+    pub light: Option<Light>,
+}
+
+impl Filter {
+    /// Whether the project is in, by all but its light (which needs judging).
+    pub fn admits(&self, p: &super::model::Project) -> bool {
+        self.zone.as_ref().is_none_or(|z| *z == p.zone)
+            && self.chain.as_ref().is_none_or(|c| *c == p.industry_chain)
+            && self.stage.is_none_or(|s| s == p.stage)
+    }
+
+    pub fn admits_light(&self, light: Light) -> bool {
+        self.light.is_none_or(|l| l == light)
+    }
+}
+
 /// Why a light is not green, in data; `render` says it in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {

@@ -115,6 +115,17 @@ mod base64_bytes {
     }
 }
 
+/// One message a job posted, as the ledger keeps it (the dashboard lists
+/// them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Posted {
+    pub job: super::schedule::Job,
+    pub period: String,
+    pub sent_at: chrono::DateTime<chrono::Utc>,
+    /// The message as claimed (`Outgoing` as JSON).
+    pub payload: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,12 +1,14 @@
 //! The weekly bulletin (周动态) as text, one function a part; its figures
 //! are composed in `domain::bulletin`.
 
-use crate::domain::time::Due;
+use chrono::NaiveDate;
 use chrono_tz::Tz;
+
+use crate::domain::time::Due;
 
 use crate::domain::analysis::percent;
 use crate::domain::bulletin::{Bulletin, MilestoneLine, ProjectRef};
-use crate::domain::indicators::{Ratio, points_behind, year_elapsed_percent};
+use crate::domain::indicators::{Rates, Ratio, points_behind, year_elapsed_percent};
 use crate::domain::lang::Lang;
 use crate::domain::money::format_money_short;
 use crate::domain::time::local_date;
@@ -165,9 +167,15 @@ fn overview(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
 
 /// The circulars' rates in one line, and the lights' counts in another.
 fn rates(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
-    let r = &b.rates;
+    let [rates, lights] = rates_lines(&b.rates, local_date(b.as_of, tz), lang);
+    out.push(item(rates));
+    out.push(item(lights));
+}
+
+/// "开工率 … 投资完成率 …（序时进度 …）" and "红灯 … 黄灯 … 绿灯 …" on
+/// `today`: the bulletin's lines, and the battle map's.
+pub fn rates_lines(r: &Rates, today: NaiveDate, lang: Lang) -> [String; 2] {
     let ratio = |x: Ratio| percent(x.done, x.of);
-    let today = local_date(b.as_of, tz);
     let pace = year_elapsed_percent(today);
     let (invested, gap) = match r.invested_percent() {
         Some(done) => {
@@ -181,7 +189,7 @@ fn rates(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
         }
         None => ("-".to_string(), String::new()),
     };
-    out.push(item(t(
+    let rates = t(
         lang,
         "bulletin.rates",
         &[
@@ -192,8 +200,8 @@ fn rates(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
             ("pace", format!("{pace:.0}%")),
             ("gap", gap),
         ],
-    )));
-    out.push(item(t(
+    );
+    let lights = t(
         lang,
         "bulletin.lights",
         &[
@@ -201,7 +209,8 @@ fn rates(out: &mut Vec<String>, b: &Bulletin, lang: Lang, tz: Tz) {
             ("yellow", r.yellow.to_string()),
             ("green", r.green.to_string()),
         ],
-    )));
+    );
+    [rates, lights]
 }
 
 fn reports(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {

@@ -9,6 +9,7 @@ pub mod bulletin;
 pub mod html;
 pub mod lights;
 pub mod overview;
+pub mod page;
 pub mod report;
 pub mod rhythm;
 pub mod text;

@@ -2,5 +2,6 @@
 //! pure domain to the store, in one transaction where it writes.
 
 pub mod import;
+pub mod links;
 pub mod portfolio;
 pub mod reports;

@@ -16,6 +16,7 @@ pub mod projects;
 pub mod replies;
 pub mod reports;
 pub mod retention;
+pub mod secrets;
 pub mod transient;
 
 use std::path::Path;

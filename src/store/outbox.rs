@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Conn, Op, Result, StoreError, from_ts, get, ts};
 use crate::domain::ids::ChatRef;
+use crate::domain::outgoing::Posted;
 use crate::domain::schedule::Job;
 use crate::domain::time::ReportingWeek;
 
@@ -351,4 +352,31 @@ pub async fn pending(conn: &mut Conn) -> Result<i64> {
         .fetch_one(&mut *conn)
         .await
         .op("outbox::pending")
+}
+
+/// The messages of `job` sent (to any chat), newest period first; one per
+/// period, the first chat's, since every leadership chat gets the same.
+pub async fn posted(conn: &mut Conn, job: Job) -> Result<Vec<Posted>> {
+    let rows = sqlx::query(
+        "SELECT period, sent_at, payload FROM outbox WHERE job = $1 AND sent_at IS NOT NULL \
+         ORDER BY period DESC, chat_key",
+    )
+    .bind(job.name())
+    .fetch_all(&mut *conn)
+    .await
+    .op("outbox::posted")?;
+    let mut out: Vec<Posted> = Vec::new();
+    for r in &rows {
+        let period: String = get(r, "period")?;
+        if out.last().is_some_and(|p| p.period == period) {
+            continue;
+        }
+        out.push(Posted {
+            job,
+            period,
+            sent_at: from_ts(get(r, "sent_at")?)?,
+            payload: get(r, "payload")?,
+        });
+    }
+    Ok(out)
 }

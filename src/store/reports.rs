@@ -189,6 +189,21 @@ pub async fn current_all(conn: &mut Conn) -> Result<Vec<Report>> {
     rows.iter().map(report).collect()
 }
 
+/// A project's reports in force, every week, in week order: the
+/// dashboard's progress line.
+pub async fn in_force_of(conn: &mut Conn, project_id: i64) -> Result<Vec<Report>> {
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM reports WHERE project_id = $1 AND current = 1 ORDER BY week"
+    ))
+    .bind(project_id)
+    .fetch_all(&mut *conn)
+    .await
+    .op("reports::in_force_of")?;
+    rows.iter().map(report).collect()
+}
+
 /// The project and week of the report last recorded from message
 /// `message` of `chat`, if one was.
 pub async fn from_message(

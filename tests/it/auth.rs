@@ -78,6 +78,7 @@ command     | admin | liaison of this project | liaison of another project | own
 /status     | YYYY  | YYYY | YYYY | --YY | --YY | --YY | --YY
 /overdue    | YYYY  | YYYY | YYYY | ---Y | ---Y | ---Y | ---Y
 /export     | Y--Y  | Y--Y | Y--Y | ---Y | ---Y | ---Y | ---Y
+/web        | Y--Y  | Y--Y | Y--Y | ---Y | ---Y | ---Y | ---Y
 /setowner   | --Y-  | --Y- | ---- | ---- | ---- | ---- | ----
 /setliaison | --Y-  | --Y- | ---- | ---- | ---- | ---- | ----
 /subscribe  | YYYY  | ---- | ---- | ---- | ---- | ---- | ----

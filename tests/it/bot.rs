@@ -54,6 +54,8 @@ pub fn settings_for(db: &TestDb, sim: &BotApiSim, extra: &[(&str, &str)]) -> Set
     let empty = tempfile::NamedTempFile::new().unwrap();
     let mut env: Vec<(String, String)> = vec![
         ("DUBAN__DATABASE__URL".into(), db.url.clone()),
+        // Off unless a test asks: many bots run side by side.
+        ("DUBAN__WEB__LISTEN".into(), String::new()),
         ("DUBAN__TELEGRAM__API_URL".into(), sim.api_url()),
         ("DUBAN__TELEGRAM__TOKEN".into(), TOKEN.into()),
         ("DUBAN__ADMINS".into(), ADMIN.to_string()),
@@ -516,6 +518,7 @@ fn spawn_binary(db: &TestDb, sim: &BotApiSim, token: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_duban"))
         .arg("run")
         .env("DUBAN__DATABASE__URL", &db.url)
+        .env("DUBAN__WEB__LISTEN", "")
         .env("DUBAN__TELEGRAM__API_URL", sim.api_url())
         .env("TELOXIDE_TOKEN", token)
         .env("DUBAN__ADMINS", ADMIN.to_string())
@@ -639,6 +642,7 @@ async fn a_missing_or_rejected_token_exits_2_with_one_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_duban"))
         .arg("run")
         .env("DUBAN__DATABASE__URL", &db.url)
+        .env("DUBAN__WEB__LISTEN", "")
         .env_remove("TELOXIDE_TOKEN")
         .env_remove("DUBAN__TELEGRAM__TOKEN")
         .output()

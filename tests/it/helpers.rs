@@ -91,7 +91,10 @@ impl TestDb {
 
     pub fn settings(&self) -> Settings {
         let empty = tempfile::NamedTempFile::new().unwrap();
-        let env = vec![("DUBAN__DATABASE__URL".to_string(), self.url.clone())];
+        let env = vec![
+            ("DUBAN__DATABASE__URL".to_string(), self.url.clone()),
+            ("DUBAN__WEB__LISTEN".to_string(), String::new()),
+        ];
         Settings::load_from(Some(empty.path()), &env).expect("settings")
     }
 }
@@ -232,6 +235,7 @@ pub fn duban(db: &TestDb, dir: &std::path::Path, args: &[&str]) -> std::process:
         .args(args)
         .current_dir(dir)
         .env("DUBAN__DATABASE__URL", &db.url)
+        .env("DUBAN__WEB__LISTEN", "")
         .env_remove("RUST_LOG")
         .output()
         .expect("run duban")

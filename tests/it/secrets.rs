@@ -25,6 +25,7 @@ fn run_at_trace(db: &TestDb, sim: &tgsim::BotApiSim, env: &[(&str, &str)]) -> st
     Command::new(env!("CARGO_BIN_EXE_duban"))
         .arg("run")
         .env("DUBAN__DATABASE__URL", &db.url)
+        .env("DUBAN__WEB__LISTEN", "")
         .env("DUBAN__TELEGRAM__API_URL", sim.api_url())
         .env("TELOXIDE_TOKEN", SECRET_TOKEN)
         .env("RUST_LOG", "trace")

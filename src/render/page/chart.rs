@@ -1,0 +1,277 @@
+//! The dashboard's charts as inline SVG: lights by zone, a milestone
+//! timeline against its pledges (a baseline Gantt) and a progress line.
+//! Colours are presentation attributes, not `style`, so the page's CSP
+//! needs no inline style.
+
+use chrono::NaiveDate;
+
+use super::esc;
+
+const RED: &str = "#d63031";
+const YELLOW: &str = "#f1c40f";
+const GREEN: &str = "#27ae60";
+const GREY: &str = "#95a5a6";
+const INK: &str = "#1d2327";
+
+/// One zone's bar: its name and its red, yellow and green counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneBar {
+    pub zone: String,
+    pub red: usize,
+    pub yellow: usize,
+    pub green: usize,
+}
+
+/// Stacked horizontal bars, one a zone, red first.
+pub fn lights_by_zone(bars: &[ZoneBar], title: &str) -> String {
+    let (label_w, bar_w, row_h) = (150.0, 420.0, 26.0);
+    let most = bars
+        .iter()
+        .map(|b| b.red + b.yellow + b.green)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let height = row_h * bars.len() as f64 + 10.0;
+    let width = label_w + bar_w + 60.0;
+    let mut out = svg_open(width, height, title);
+    for (i, b) in bars.iter().enumerate() {
+        let y = 5.0 + row_h * i as f64;
+        out.push_str(&text(label_w - 8.0, y + 17.0, "end", &b.zone));
+        let mut x = label_w;
+        for (n, colour) in [(b.red, RED), (b.yellow, YELLOW), (b.green, GREEN)] {
+            let w = bar_w * n as f64 / most;
+            if n > 0 {
+                out.push_str(&format!(
+                    "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{colour}\"><title>{n}</title></rect>",
+                    y + 3.0
+                ));
+            }
+            x += w;
+        }
+        let total = b.red + b.yellow + b.green;
+        out.push_str(&text(x + 6.0, y + 17.0, "start", &total.to_string()));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// One milestone on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GanttRow {
+    pub name: String,
+    /// The first pledge, every revision in order, the pledge in force last.
+    pub pledges: Vec<NaiveDate>,
+    pub actual: Option<NaiveDate>,
+    /// Done after its pledge in force, or overdue now.
+    pub late: bool,
+}
+
+/// What the timeline's legend says, in the page's language.
+pub struct GanttWords<'a> {
+    pub title: &'a str,
+    pub original: &'a str,
+    pub revised: &'a str,
+    pub actual: &'a str,
+    pub today: &'a str,
+}
+
+/// Each milestone a row: a hollow diamond at the first pledge, small ticks
+/// at each revision, a line from the first pledge to the one in force (how
+/// far it slipped) and a filled dot at the actual date; today a dashed line.
+pub fn gantt(rows: &[GanttRow], today: NaiveDate, words: &GanttWords<'_>) -> String {
+    let dates = rows
+        .iter()
+        .flat_map(|r| r.pledges.iter().copied().chain(r.actual))
+        .chain([today]);
+    let (lo, hi) = dates.fold((today, today), |(lo, hi), d| (lo.min(d), hi.max(d)));
+    let (lo, hi) = (
+        lo - chrono::Duration::days(15),
+        hi + chrono::Duration::days(15),
+    );
+    let span = (hi - lo).num_days().max(1) as f64;
+    let (label_w, plot_w, row_h, top) = (150.0, 560.0, 28.0, 30.0);
+    let x = |d: NaiveDate| label_w + plot_w * (d - lo).num_days() as f64 / span;
+    let height = top + row_h * rows.len() as f64 + 30.0;
+    let mut out = svg_open(label_w + plot_w + 20.0, height, words.title);
+    let bottom = height - 24.0;
+    for (d, anchor) in [(lo, "start"), (hi, "end")] {
+        out.push_str(&text(
+            x(d),
+            bottom + 16.0,
+            anchor,
+            &d.format("%Y-%m").to_string(),
+        ));
+    }
+    let tx = x(today);
+    out.push_str(&format!(
+        "<line x1=\"{tx:.1}\" y1=\"{top}\" x2=\"{tx:.1}\" y2=\"{bottom:.1}\" stroke=\"{GREY}\" stroke-dasharray=\"4 3\"/>"
+    ));
+    out.push_str(&text(tx, top - 8.0, "middle", words.today));
+    for (i, r) in rows.iter().enumerate() {
+        let y = top + row_h * i as f64 + row_h / 2.0;
+        out.push_str(&text(label_w - 8.0, y + 5.0, "end", &r.name));
+        gantt_row(&mut out, r, y, &x, words);
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn gantt_row(
+    out: &mut String,
+    r: &GanttRow,
+    y: f64,
+    x: &dyn Fn(NaiveDate) -> f64,
+    w: &GanttWords<'_>,
+) {
+    let (Some(first), Some(last)) = (r.pledges.first(), r.pledges.last()) else {
+        return;
+    };
+    let (x0, x1) = (x(*first), x(*last));
+    out.push_str(&format!(
+        "<line x1=\"{x0:.1}\" y1=\"{y:.1}\" x2=\"{x1:.1}\" y2=\"{y:.1}\" stroke=\"{GREY}\" stroke-width=\"4\"/>"
+    ));
+    out.push_str(&format!(
+        "<path d=\"M{x0:.1} {:.1} l6 6 l-6 6 l-6 -6 z\" fill=\"#fff\" stroke=\"{INK}\" stroke-width=\"1.5\"><title>{} {first}</title></path>",
+        y - 6.0,
+        esc(w.original)
+    ));
+    for d in &r.pledges[1..] {
+        let xd = x(*d);
+        out.push_str(&format!(
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"3\" height=\"14\" fill=\"{INK}\"><title>{} {d}</title></rect>",
+            xd - 1.5,
+            y - 7.0,
+            esc(w.revised)
+        ));
+    }
+    if let Some(a) = r.actual {
+        let colour = if r.late { RED } else { GREEN };
+        out.push_str(&format!(
+            "<circle cx=\"{:.1}\" cy=\"{y:.1}\" r=\"6\" fill=\"{colour}\"><title>{} {a}</title></circle>",
+            x(a),
+            esc(w.actual)
+        ));
+    } else if r.late {
+        out.push_str(&format!(
+            "<circle cx=\"{x1:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"none\" stroke=\"{RED}\" stroke-width=\"2\"/>"
+        ));
+    }
+}
+
+/// Progress (0–100) week by week, as a line with a dot a report.
+pub fn progress_line(points: &[(String, u8)], title: &str) -> String {
+    let (left, plot_w, plot_h, top) = (40.0, 600.0, 140.0, 10.0);
+    let mut out = svg_open(left + plot_w + 20.0, top + plot_h + 30.0, title);
+    for pct in [0, 50, 100] {
+        let y = top + plot_h * (1.0 - f64::from(pct) / 100.0);
+        out.push_str(&format!(
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#e3e5e8\"/>",
+            left + plot_w
+        ));
+        out.push_str(&text(left - 6.0, y + 4.0, "end", &format!("{pct}%")));
+    }
+    let step = plot_w / (points.len().max(2) - 1) as f64;
+    let at = |i: usize, p: u8| {
+        (
+            left + step * i as f64,
+            top + plot_h * (1.0 - f64::from(p) / 100.0),
+        )
+    };
+    let path: Vec<String> = points
+        .iter()
+        .enumerate()
+        .map(|(i, (_, p))| {
+            let (x, y) = at(i, *p);
+            format!("{x:.1},{y:.1}")
+        })
+        .collect();
+    out.push_str(&format!(
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"#2962ff\" stroke-width=\"2\"/>",
+        path.join(" ")
+    ));
+    for (i, (week, p)) in points.iter().enumerate() {
+        let (x, y) = at(i, *p);
+        out.push_str(&format!(
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"#2962ff\"><title>{} {p}%</title></circle>",
+            esc(week)
+        ));
+    }
+    if let (Some((first, _)), Some((last, _))) = (points.first(), points.last()) {
+        let bottom = top + plot_h + 20.0;
+        out.push_str(&text(left, bottom, "start", first));
+        out.push_str(&text(left + plot_w, bottom, "end", last));
+    }
+    out.push_str("</svg>");
+    out
+}
+
+fn svg_open(width: f64, height: f64, title: &str) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" role=\"img\" font-size=\"13\"><title>{}</title>",
+        esc(title)
+    )
+}
+
+fn text(x: f64, y: f64, anchor: &str, s: &str) -> String {
+    format!(
+        "<text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"{anchor}\" fill=\"{INK}\">{}</text>",
+        esc(s)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_are_as_long_as_their_counts_and_names_are_escaped() {
+        let bars = [
+            ZoneBar {
+                zone: "<东区>".into(),
+                red: 2,
+                yellow: 0,
+                green: 2,
+            },
+            ZoneBar {
+                zone: "西区".into(),
+                red: 0,
+                yellow: 1,
+                green: 0,
+            },
+        ];
+        let svg = lights_by_zone(&bars, "t");
+        assert!(svg.contains("&lt;东区&gt;"), "{svg}");
+        assert!(!svg.contains("<东区>"));
+        // The longest bar fills the width: two reds of four are half of it.
+        assert!(
+            svg.contains("width=\"210.0\" height=\"18\" fill=\"#d63031\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("width=\"105.0\" height=\"18\" fill=\"#f1c40f\""),
+            "{svg}"
+        );
+    }
+
+    #[test]
+    fn a_slipped_milestone_shows_its_first_pledge_each_revision_and_its_actual_date() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let rows = [GanttRow {
+            name: "开工".into(),
+            pledges: vec![d(3, 1), d(5, 1), d(6, 1)],
+            actual: Some(d(6, 20)),
+            late: true,
+        }];
+        let words = GanttWords {
+            title: "t",
+            original: "首次承诺",
+            revised: "调整",
+            actual: "实际",
+            today: "今天",
+        };
+        let svg = gantt(&rows, d(7, 1), &words);
+        assert_eq!(svg.matches("<title>调整").count(), 2, "{svg}");
+        assert!(svg.contains("<title>首次承诺 2026-03-01</title>"));
+        assert!(svg.contains("fill=\"#d63031\"><title>实际 2026-06-20</title>"));
+    }
+}

@@ -1,0 +1,96 @@
+//! What is late across the portfolio (or a liaison's part of it): every
+//! overdue and at-risk milestone, worst first, and the bottom-ranked
+//! projects; uncapped, unlike the bulletin's lists.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::bulletin::{Bulletin, MilestoneLine};
+use crate::render::text::{due, fmt_local, status_label};
+
+use super::map::urlencode;
+use super::{Frame, Nav, esc};
+
+pub fn render(f: &Frame, b: &Bulletin, as_of: DateTime<Utc>, tz: Tz) -> String {
+    let mut body = format!(
+        "<p class=\"muted\">{}</p>",
+        esc(&f.t("web.as_of", &[("time", fmt_local(as_of, tz))]))
+    );
+    let overdue = f.t("web.overdue", &[("count", b.overdue.len().to_string())]);
+    lines(&mut body, f, &overdue, &b.overdue);
+    let at_risk = f.t(
+        "web.at_risk",
+        &[
+            ("count", b.at_risk.len().to_string()),
+            ("days", b.warning_days.to_string()),
+        ],
+    );
+    lines(&mut body, f, &at_risk, &b.at_risk);
+    body.push_str(&format!("<h2>{}</h2>", esc(&f.t("web.bottom", &[]))));
+    if b.bottom.is_empty() {
+        body.push_str(&format!("<p>{}</p>", esc(&f.t("web.none", &[]))));
+    } else {
+        body.push_str(&format!(
+            "<table><thead><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
+            esc(&f.t("web.project", &[])),
+            esc(&f.t("web.score", &[])),
+            esc(&f.t("web.overdue_count", &[])),
+            esc(&f.t("web.overdue_days", &[])),
+        ));
+        for r in &b.bottom {
+            body.push_str(&format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                project_link(f, &r.project.code, &r.project.name),
+                r.performance.score,
+                r.performance.overdue,
+                r.performance.overdue_days,
+            ));
+        }
+        body.push_str("</tbody></table>");
+    }
+    f.page(Nav::Late, &f.t("web.late_title", &[]), &body)
+}
+
+pub fn project_link(f: &Frame, code: &str, name: &str) -> String {
+    format!(
+        "<a href=\"{}\">{} {}</a>",
+        f.href(&format!("/projects/{}", urlencode(code))),
+        esc(code),
+        esc(name)
+    )
+}
+
+fn lines(body: &mut String, f: &Frame, heading: &str, ls: &[MilestoneLine]) {
+    body.push_str(&format!("<h2>{}</h2>", esc(heading)));
+    if ls.is_empty() {
+        body.push_str(&format!("<p>{}</p>", esc(&f.t("web.none", &[]))));
+        return;
+    }
+    body.push_str(&format!(
+        "<table><thead><tr><th>{}</th><th class=\"wide\">{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"wide\">{}</th><th class=\"wide\">{}</th></tr></thead><tbody>",
+        esc(&f.t("web.project", &[])),
+        esc(&f.t("web.zone", &[])),
+        esc(&f.t("web.milestone", &[])),
+        esc(&f.t("web.in_force", &[])),
+        esc(&f.t("web.status", &[])),
+        esc(&f.t("web.liaison", &[])),
+        esc(&f.t("web.leader", &[])),
+    ));
+    for l in ls {
+        let pledged = match &l.original {
+            Some(o) => format!("{} ← {}", due(l.pledged, f.lang), due(*o, f.lang)),
+            None => due(l.pledged, f.lang),
+        };
+        body.push_str(&format!(
+            "<tr><td>{}</td><td class=\"wide\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"wide\">{}</td><td class=\"wide\">{}</td></tr>",
+            project_link(f, &l.project.code, &l.project.name),
+            esc(&l.project.zone),
+            esc(&l.milestone),
+            esc(&pledged),
+            esc(&status_label(l.status, f.lang)),
+            esc(l.liaison.as_deref().unwrap_or("-")),
+            esc(l.leader.as_deref().unwrap_or("-")),
+        ));
+    }
+    body.push_str("</tbody></table>");
+}

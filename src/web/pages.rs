@@ -1,0 +1,367 @@
+//! One handler a page: who asks (`access.rs`), what they may see read from
+//! the store, the page rendered by `src/render/page`.
+
+use std::collections::{BTreeSet, HashMap};
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::domain::bulletin::{ProjectSnapshot, compose};
+use crate::domain::indicators::{Filter, Judged, Light, battle_map, light};
+use crate::domain::lang::Lang;
+use crate::domain::model::Stage;
+use crate::domain::schedule::Job;
+use crate::domain::time::{ReportingWeek, local_date};
+use crate::render::page::denied::Denial;
+use crate::render::page::{self, Frame, STYLE};
+use crate::service::portfolio;
+use crate::sheets::{ExportScope, workbook};
+use crate::store::{StoreError, milestones, outbox, reports};
+
+use super::Web;
+use super::access::{Refused, Viewer, viewer};
+
+/// The language a request asked for (`?lang=`), else the configured one,
+/// and whether the viewer sees the whole portfolio.
+pub struct Asked {
+    pub lang: Lang,
+    frame: Frame,
+}
+
+impl Asked {
+    pub fn new(web: &Web, lang: Option<&str>, whole: bool) -> Asked {
+        let lang = lang
+            .and_then(|l| l.parse().ok())
+            .unwrap_or(web.settings.locale);
+        Asked {
+            lang,
+            frame: Frame { lang, whole },
+        }
+    }
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+pub fn denied(asked: &Asked, d: Denial) -> Response {
+    let status = match d {
+        Denial::NoLink => StatusCode::UNAUTHORIZED,
+        Denial::NotYours => StatusCode::FORBIDDEN,
+        Denial::NotFound => StatusCode::NOT_FOUND,
+    };
+    html(status, page::denied::render(&asked.frame, d))
+}
+
+/// 500, the error in the log and not on the page.
+fn failed(asked: &Asked, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "dashboard: cannot answer");
+    let text = page::esc(&asked.frame.t("web.failed", &[]));
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        asked.frame.page(page::Nav::Other, &text, ""),
+    )
+}
+
+/// The viewer, or the answer that refuses them.
+async fn admit(
+    web: &Web,
+    headers: &HeaderMap,
+    lang: Option<&str>,
+) -> Result<(Viewer, Asked), Response> {
+    match viewer(web, headers).await {
+        Ok(v) => {
+            let asked = Asked::new(web, lang, v.whole());
+            Ok((v, asked))
+        }
+        Err(Refused::Link(_)) => Err(denied(&Asked::new(web, lang, false), Denial::NoLink)),
+        Err(Refused::Store(e)) => Err(failed(&Asked::new(web, lang, false), &e)),
+    }
+}
+
+/// The instant pages are as of, and its week and day, judged by the
+/// configured rules.
+fn judged(web: &Web, now: DateTime<Utc>) -> Judged {
+    let tz = web.settings.timezone;
+    Judged {
+        now,
+        today: local_date(now, tz),
+        week: ReportingWeek::of_instant(now, tz),
+        policy: web.settings.policy(),
+    }
+}
+
+/// The active projects the viewer may see, for the week of `j`.
+async fn visible(web: &Web, v: &Viewer, j: &Judged) -> Result<Vec<ProjectSnapshot>, StoreError> {
+    let mut snaps = portfolio::snapshots(&web.store, &web.settings, j.week).await?;
+    snaps.retain(|s| v.sees(s.project.id));
+    Ok(snaps)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct MapQuery {
+    zone: Option<String>,
+    chain: Option<String>,
+    stage: Option<String>,
+    light: Option<String>,
+    lang: Option<String>,
+}
+
+impl MapQuery {
+    /// An empty or unknown value filters nothing (a stale bookmark still opens).
+    fn filter(&self) -> Filter {
+        let given = |v: &Option<String>| {
+            v.as_ref()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        Filter {
+            zone: given(&self.zone),
+            chain: given(&self.chain),
+            stage: given(&self.stage).and_then(|s| Stage::ALL.into_iter().find(|x| x.code() == s)),
+            light: given(&self.light).and_then(|l| Light::from_code(&l)),
+        }
+    }
+}
+
+pub async fn map(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<MapQuery>,
+) -> Response {
+    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let j = judged(&web, web.clock.now());
+    let all = match visible(&web, &v, &j).await {
+        Ok(s) => s,
+        Err(e) => return failed(&asked, &e),
+    };
+    let distinct = |f: fn(&ProjectSnapshot) -> &String| -> Vec<String> {
+        all.iter()
+            .map(|s| f(s).clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    let zones = distinct(|s| &s.project.zone);
+    let chains = distinct(|s| &s.project.industry_chain);
+    let filter = q.filter();
+    let snaps: Vec<ProjectSnapshot> = all
+        .into_iter()
+        .filter(|s| filter.admits(&s.project))
+        .collect();
+    let map = battle_map(&snaps, j);
+    let bulletin = compose(j.week, j.now, web.settings.timezone, &snaps, j.policy);
+    let view = page::map::MapView {
+        as_of: j.now,
+        tz: web.settings.timezone,
+        snaps: &snaps,
+        map: &map,
+        bulletin: &bulletin,
+        filter: &filter,
+        zones: &zones,
+        chains: &chains,
+    };
+    html(StatusCode::OK, page::map::render(&asked.frame, &view))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+pub async fn project(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let span = tracing::info_span!("project", project = %code);
+    let _enter = span.enter();
+    let j = judged(&web, web.clock.now());
+    match project_page(&web, &v, &asked, &code, j).await {
+        Ok(res) => res,
+        Err(e) => failed(&asked, &e),
+    }
+}
+
+async fn project_page(
+    web: &Web,
+    v: &Viewer,
+    asked: &Asked,
+    code: &str,
+    j: Judged,
+) -> Result<Response, StoreError> {
+    let mut conn = web.store.conn().await?;
+    let Some((snap, _, _)) = portfolio::project_with(&mut conn, &web.settings, code, j.now).await?
+    else {
+        return Ok(denied(asked, Denial::NotFound));
+    };
+    if !v.sees(snap.project.id) {
+        tracing::info!(person = %v.person, "refused another liaison's project");
+        return Ok(denied(asked, Denial::NotYours));
+    }
+    let mut revisions = HashMap::new();
+    for m in &snap.milestones {
+        revisions.insert(m.id, milestones::revisions(&mut conn, m.id).await?);
+    }
+    let reports = reports::in_force_of(&mut conn, snap.project.id).await?;
+    let lit = light(&snap, j);
+    let view = page::project::ProjectView {
+        as_of: j.now,
+        tz: web.settings.timezone,
+        today: j.today,
+        warning_days: web.settings.warning_days,
+        snap: &snap,
+        light: &lit,
+        revisions: &revisions,
+        reports: &reports,
+    };
+    Ok(html(
+        StatusCode::OK,
+        page::project::render(&asked.frame, &view),
+    ))
+}
+
+pub async fn late(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let j = judged(&web, web.clock.now());
+    let snaps = match visible(&web, &v, &j).await {
+        Ok(s) => s,
+        Err(e) => return failed(&asked, &e),
+    };
+    let tz = web.settings.timezone;
+    let b = compose(j.week, j.now, tz, &snaps, j.policy);
+    html(
+        StatusCode::OK,
+        page::late::render(&asked.frame, &b, j.now, tz),
+    )
+}
+
+const POSTED: [Job; 3] = [Job::Bulletin, Job::Monthly, Job::Quarterly];
+
+/// The posted bulletins are the whole portfolio's: leadership and admins only.
+pub async fn posts(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    if !v.whole() {
+        return denied(&asked, Denial::NotYours);
+    }
+    let mut lists = Vec::new();
+    for job in POSTED {
+        let rows = async { outbox::posted(&mut *web.store.conn().await?, job).await };
+        match rows.await {
+            Ok(rows) => lists.push((job, rows)),
+            Err(e) => return failed(&asked, &e),
+        }
+    }
+    html(
+        StatusCode::OK,
+        page::posts::list(&asked.frame, &lists, web.settings.timezone),
+    )
+}
+
+pub async fn post(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Path((job, period)): Path<(String, String)>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    if !v.whole() {
+        return denied(&asked, Denial::NotYours);
+    }
+    let Some(job) = POSTED.into_iter().find(|j| j.name() == job) else {
+        return denied(&asked, Denial::NotFound);
+    };
+    let rows = async { outbox::posted(&mut *web.store.conn().await?, job).await };
+    match rows.await {
+        Ok(rows) => match rows.iter().find(|p| p.period == period) {
+            Some(p) => html(
+                StatusCode::OK,
+                page::posts::one(&asked.frame, p, web.settings.timezone),
+            ),
+            None => denied(&asked, Denial::NotFound),
+        },
+        Err(e) => failed(&asked, &e),
+    }
+}
+
+/// The export workbook of what the viewer sees, as `/export` sends it.
+pub async fn export(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let scope = match &v.projects {
+        None => ExportScope::All,
+        Some(ids) => {
+            let mut ids: Vec<i64> = ids.iter().copied().collect();
+            ids.sort_unstable();
+            ExportScope::Projects(ids)
+        }
+    };
+    let now = web.clock.now();
+    match workbook(&web.store, &web.settings, &scope, now, asked.lang).await {
+        Ok(bytes) => {
+            let week = ReportingWeek::of_instant(now, web.settings.timezone);
+            let name = format!("attachment; filename=\"duban-{week}.xlsx\"");
+            let mut res = (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                )],
+                bytes,
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&name) {
+                res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            res
+        }
+        Err(e) => failed(&asked, &e),
+    }
+}
+
+pub async fn style() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+}
+
+pub async fn not_found(State(web): State<Web>) -> Response {
+    denied(&Asked::new(&web, None, false), Denial::NotFound)
+}
