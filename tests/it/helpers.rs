@@ -286,6 +286,28 @@ pub async fn try_http_get(port: u16, path: &str) -> std::io::Result<(u16, String
 }
 
 async fn try_http(port: u16, request: &[u8]) -> std::io::Result<(u16, String)> {
+    let (status, _, body) = try_http_whole(port, request).await?;
+    Ok((status, body))
+}
+
+/// `GET path` with extra header lines: the status, the header block and
+/// the body (as lossy UTF-8).
+pub async fn http_get_with(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, String, String) {
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    try_http_whole(port, req.as_bytes())
+        .await
+        .expect("the endpoint answers")
+}
+
+async fn try_http_whole(port: u16, request: &[u8]) -> std::io::Result<(u16, String, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
     // A server may answer (413) before it has read the whole body.
@@ -311,8 +333,8 @@ async fn try_http(port: u16, request: &[u8]) -> std::io::Result<(u16, String)> {
         .nth(1)
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    Ok((status, body.to_string()))
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    Ok((status, head.to_string(), body.to_string()))
 }
 
 /// One number the database answers `sql` with (a count, a maximum).

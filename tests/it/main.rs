@@ -27,4 +27,5 @@ mod sim;
 mod soak;
 mod statements;
 mod store;
+mod web;
 mod webhook;

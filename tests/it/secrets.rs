@@ -152,3 +152,49 @@ async fn the_webhook_secret_is_in_no_log_line_at_trace_level() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_web_secret_and_the_links_it_signs_are_in_no_log_line_at_trace_level() {
+    const WEB_SECRET: &str = "web-Secret-never-logged_0042";
+    let db = TestDb::sqlite();
+    let sim = world().await;
+    let port = crate::helpers::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = run_at_trace(
+        &db,
+        &sim,
+        &[
+            ("DUBAN__WEB__LISTEN", &listen),
+            ("DUBAN__WEB__SECRET", WEB_SECRET),
+        ],
+    );
+    crate::helpers::eventually("the dashboard answers", async || {
+        crate::helpers::try_http_get(port, "/style.css")
+            .await
+            .is_ok()
+    })
+    .await;
+    let signer = duban::service::links::Signer::new(WEB_SECRET);
+    let token = signer.sign(&duban::service::links::Grant {
+        person: crate::helpers::tg_person(1001),
+        scope: duban::service::links::Scope::All,
+        expires: chrono::Utc::now() + chrono::Duration::days(1),
+    });
+    let (status, _) = crate::helpers::http_get(port, &format!("/login?t={token}")).await;
+    assert_eq!(status, 303, "the link opens");
+    let cookie = format!("duban_session={token}");
+    let (status, _, _) = crate::helpers::http_get_with(port, "/", &[("Cookie", &cookie)]).await;
+    assert_eq!(status, 200);
+    let forged = format!("{}x", token);
+    let (status, _) = crate::helpers::http_get(port, &format!("/login?t={forged}")).await;
+    assert_eq!(status, 401);
+    let (logs, stdout) = stop_for_its_trace(child).await;
+    assert!(logs.contains("/login}"), "the requests were logged");
+    let (claims, mac) = token.split_once('.').unwrap();
+    for (i, line) in logs.lines().enumerate() {
+        for secret in [WEB_SECRET, claims, mac] {
+            assert!(!line.contains(secret), "line {i} leaks {secret}: {line}");
+        }
+    }
+    assert!(!stdout.contains(mac));
+}
