@@ -7,6 +7,7 @@
 
 mod auth;
 mod bot;
+mod browser;
 mod chat_sheets;
 mod cli;
 mod corrections;

@@ -17,10 +17,10 @@ use tokio::sync::watch;
 use crate::helpers::{EXAMPLE_CSV, TestDb, free_port, http_get_with, revised_csv, sh, tg_person};
 
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
-const LEADER: i64 = 1006;
+pub const LEADER: i64 = 1006;
 const LIAISON: i64 = 2001;
 
-fn now() -> DateTime<Utc> {
+pub fn now() -> DateTime<Utc> {
     sh(2026, 11, 27, 17, 0)
 }
 
@@ -89,8 +89,8 @@ async fn portfolio(store: &Store, settings: &Settings) {
 
 /// The dashboard of `db` served in this process on a free port, "now"
 /// from a clock the test holds.
-struct Dashboard {
-    port: u16,
+pub struct Dashboard {
+    pub port: u16,
     store: Store,
     settings: Arc<Settings>,
     clock: ManualClock,
@@ -98,7 +98,7 @@ struct Dashboard {
 }
 
 impl Dashboard {
-    async fn start(db: &TestDb) -> Dashboard {
+    pub async fn start(db: &TestDb) -> Dashboard {
         let store = db.store().await;
         let port = free_port();
         let mut settings = db.settings();
@@ -125,7 +125,7 @@ impl Dashboard {
     }
 
     /// A link's token, signed as `/web` would sign it at `at`.
-    async fn token(&self, user: i64, scope: Scope, at: DateTime<Utc>) -> String {
+    pub async fn token(&self, user: i64, scope: Scope, at: DateTime<Utc>) -> String {
         let mut conn = self.store.conn().await.unwrap();
         let signer = links::signer(&mut conn, &self.settings).await.unwrap();
         let link = links::link(&signer, &self.settings, &tg_person(user), scope, at);
