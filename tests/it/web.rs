@@ -273,8 +273,8 @@ async fn no_cookie_a_forged_an_expired_or_a_malformed_link_gets_401_and_how_to_g
 async fn a_liaison_sees_only_their_projects_on_every_page_and_in_the_download() {
     for db in TestDb::all().await {
         let d = Dashboard::start(&db).await;
-        let t = d.token(LIAISON, Scope::Liaison, now()).await;
-        let t = Some(t.as_str());
+        let token = d.token(LIAISON, Scope::Liaison, now()).await;
+        let t = Some(token.as_str());
         let (status, _, map) = d.get("/", t).await;
         assert_eq!(status, 200);
         assert!(map.contains("P2026-001"));
@@ -292,7 +292,7 @@ async fn a_liaison_sees_only_their_projects_on_every_page_and_in_the_download() 
         assert_eq!(d.get("/posts/bulletin/2026-W48", t).await.0, 403);
         let (status, _, _) = d.get("/export.xlsx", t).await;
         assert_eq!(status, 200);
-        let bytes = xlsx_bytes(d.port, t.unwrap()).await;
+        let bytes = xlsx_bytes(d.port, &token).await;
         let mut book: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
         let first = calamine::Reader::sheet_names(&book)[0].clone();
