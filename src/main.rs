@@ -129,6 +129,10 @@ enum Command {
         /// Keep the demo's SQLite file at PATH (it must not exist yet).
         #[arg(long, value_name = "PATH")]
         keep: Option<PathBuf>,
+        /// After the weeks, keep the dashboard up on web.listen and print a
+        /// link to it, until Ctrl-C.
+        #[arg(long)]
+        serve: bool,
     },
 }
 
@@ -175,8 +179,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Demo { weeks, keep } = &cli.command {
-        return run_demo(settings, cli.lang.as_deref(), *weeks, keep.clone());
+    if let Command::Demo { weeks, keep, serve } = &cli.command {
+        return run_demo(settings, cli.lang.as_deref(), *weeks, keep.clone(), *serve);
     }
     let webhook_secret = match &settings.telegram.updates {
         duban::config::Updates::Webhook(hook) => Some(&hook.secret),
@@ -225,7 +229,13 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 
 /// `duban demo`: needs no token, network or database of the user's; the
 /// demo brings its own.
-fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<PathBuf>) -> ExitCode {
+fn run_demo(
+    settings: Settings,
+    lang: Option<&str>,
+    weeks: u32,
+    keep: Option<PathBuf>,
+    serve: bool,
+) -> ExitCode {
     demo::init_tracing();
     let lang: Lang = match lang.map(str::parse).transpose() {
         Ok(l) => l.unwrap_or(settings.locale),
@@ -243,8 +253,11 @@ fn run_demo(settings: Settings, lang: Option<&str>, weeks: u32, keep: Option<Pat
         weeks,
         lang,
         keep,
+        serve,
     };
     match runtime.block_on(demo::run(opts)) {
+        // With --serve the transcript was printed before the dashboard.
+        Ok(_) if serve => ExitCode::SUCCESS,
         Ok(transcript) => {
             print!("{transcript}");
             ExitCode::SUCCESS

@@ -11,6 +11,7 @@
 //! See BENCHMARKS.md for what each measures and the figures measured.
 
 mod child;
+mod dashboard;
 mod ingest;
 mod machine;
 mod portfolio;
@@ -33,6 +34,7 @@ use world::{Backend, Db};
 const USAGE: &str = "usage: bench ingest [GROUPS] [sqlite|postgres] [--no-limits] [--old-schema] [--webhook] [--instances=K]
        bench fanout [GROUPS] [sqlite|postgres] [--old-schema]
        bench idle [PROJECTS]
+       bench dashboard [PROJECTS]
        bench takeover [KILLS]
 --old-schema drops the look-up indexes of migration 0004, for the figures before it
 --webhook takes updates by webhook; --instances=K runs K instances on the database (PostgreSQL)";
@@ -85,6 +87,7 @@ async fn main() -> Result<()> {
         // Here the count is of kills; the takeover time is the default's.
         "takeover" => takeover::run(positional.get(1).map_or(Ok(5), |v| v.parse())?, 15).await?,
         "idle" => idle(n).await?,
+        "dashboard" => dashboard::run(n).await?,
         _ => bail!("{USAGE}"),
     }
     println!("after: {}", machine::load());

@@ -34,6 +34,7 @@ use duban::domain::ids::{PersonRef, Platform};
 use duban::domain::lang::Lang;
 use duban::domain::time::local_to_utc;
 use duban::service::import;
+use duban::service::links::Scope;
 use duban::store::Store;
 use tgsim::{BotApiSim, ChatKind};
 
@@ -71,6 +72,9 @@ pub struct Options {
     /// Keep the SQLite file at this path (which must not exist yet)
     /// instead of a temporary one removed at the end.
     pub keep: Option<PathBuf>,
+    /// After the weeks, print the transcript and keep the dashboard up
+    /// (on `web.listen`) with a link to it, until Ctrl-C.
+    pub serve: bool,
 }
 
 /// Logs at `warn` unless `RUST_LOG` says otherwise, so the transcript on
@@ -96,7 +100,12 @@ pub async fn run(opts: Options) -> anyhow::Result<Transcript> {
         weeks,
         lang,
         keep,
+        serve,
     } = opts;
+    if !serve {
+        // The demo holds no port unless it is to show the dashboard.
+        settings.web.listen = None;
+    }
     let tz = settings.timezone;
     let first_monday = script::next_monday(start_date());
     let start = at_local(start_date(), 20, 0, tz)?;
@@ -120,12 +129,37 @@ pub async fn run(opts: Options) -> anyhow::Result<Transcript> {
         demo.step(at, &beats).await;
     }
 
-    bot.stop().await;
     let mut transcript = demo.transcript(start, until, weeks);
     transcript.elapsed_secs = started.elapsed().as_secs_f64();
+    if serve {
+        print!("{transcript}");
+        serve_until_interrupted(&settings, until).await?;
+    }
+    bot.stop().await;
     sim.shutdown().await;
     drop(db);
     Ok(transcript)
+}
+
+/// Prints a link to the running bot's dashboard for the demo's admin, and
+/// waits for Ctrl-C.
+async fn serve_until_interrupted(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let Some(addr) = settings.web.listen else {
+        bail!("--serve needs web.listen (it is empty)");
+    };
+    let store = Store::open(&settings.database.url, 1).await?;
+    let signer = duban::service::links::signer(&mut *store.conn().await?, settings).await?;
+    store.close().await;
+    let admin = PersonRef::new(Platform::Telegram, script::ADMIN.id.to_string());
+    let link = duban::service::links::link(&signer, settings, &admin, Scope::All, now);
+    println!(
+        "\nThe dashboard is up on http://{addr}; open (as the demo's admin):\n{}\nCtrl-C ends the demo.",
+        link.url
+    );
+    if let Err(e) = tokio::signal::ctrl_c().await {
+        bail!("Ctrl-C cannot be listened for: {e}");
+    }
+    Ok(())
 }
 
 /// Fills the fresh database with the sample portfolio, as an office would.

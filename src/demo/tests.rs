@@ -54,6 +54,7 @@ async fn a_week_of_the_demo_in_chinese() {
         weeks: 1,
         lang: Lang::ZhCn,
         keep: None,
+        serve: false,
     })
     .await
     .expect("the demo runs");
@@ -83,6 +84,7 @@ async fn a_week_of_the_demo_in_english_keeps_its_database_when_asked() {
         weeks: 1,
         lang: Lang::En,
         keep: Some(kept.clone()),
+        serve: false,
     })
     .await
     .expect("the demo runs");
@@ -117,6 +119,7 @@ async fn a_week_of_the_demo_in_english_keeps_its_database_when_asked() {
         weeks: 1,
         lang: Lang::En,
         keep: Some(kept),
+        serve: false,
     })
     .await;
     assert!(again.is_err());

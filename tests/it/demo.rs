@@ -23,3 +23,49 @@ fn the_binary_runs_the_demo_offline_and_exits() {
         assert!(!stderr.contains(complaint), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn demo_serve_keeps_the_dashboard_up_with_a_link_until_ctrl_c() {
+    use std::io::BufRead;
+    let port = crate::helpers::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(["demo", "--weeks", "1", "--serve"])
+        .env("DUBAN__WEB__LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let link = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find(|l| l.starts_with("http://") && l.contains("/login?t="))
+    })
+    .await
+    .unwrap()
+    .expect("a link printed after the transcript");
+    let path = link
+        .split_once(&format!("127.0.0.1:{port}"))
+        .unwrap()
+        .1
+        .to_string();
+    let (status, _, _) = crate::helpers::http_get_with(port, &path, &[]).await;
+    assert_eq!(status, 303, "the link opens");
+    let cookie = format!("duban_session={}", path.split_once("t=").unwrap().1);
+    let (status, _, map) = crate::helpers::http_get_with(port, "/", &[("Cookie", &cookie)]).await;
+    assert_eq!(status, 200);
+    assert!(map.contains("P2026-001"), "the demo's portfolio: {map}");
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "Ctrl-C ends the demo: {status:?}");
+}

@@ -1,0 +1,109 @@
+//! Benchmark 7: the dashboard of `duban run` (release) for N projects on
+//! SQLite: each page's time over loopback (request written to last byte
+//! read, so server time plus a loopback round trip), its size, and the
+//! process's memory with the dashboard on.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use duban::service::links::{Grant, Scope, Signer};
+use tgsim::BotApiSim;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::world::{self, Backend, Db};
+use crate::{child, portfolio};
+
+const SECRET: &str = "bench-dashboard-secret-0123456789";
+const RUNS: usize = 15;
+
+/// One GET with the session cookie: the time to the last byte, the status
+/// and the body's length.
+async fn get(port: u16, path: &str, token: &str) -> Result<(Duration, u16, usize)> {
+    let start = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    let req = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nCookie: duban_session={token}\r\n\r\n"
+    );
+    s.write_all(req.as_bytes()).await?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await?;
+    let took = start.elapsed();
+    let text = String::from_utf8_lossy(&raw);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map_or(0, |(_, b)| b.len());
+    Ok((took, status, body))
+}
+
+pub async fn run(n: usize) -> Result<()> {
+    let db = Db::fresh(Backend::Sqlite).await?;
+    world::populate(&db.url, n).await?;
+    let sim = BotApiSim::start(world::TOKEN).await?;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?.port()
+    };
+    let listen = format!("127.0.0.1:{port}");
+    let env = world::env(
+        &db.url,
+        &sim,
+        &[
+            ("DUBAN__WEB__LISTEN", &listen),
+            ("DUBAN__WEB__SECRET", SECRET),
+        ],
+    );
+    let now = portfolio::bulletin_time().to_rfc3339();
+    let bot = child::Bot::start(db.dir.path(), &env, Some(&now))?;
+    let pid = bot.pid();
+    if !sim.wait_polling(Duration::from_secs(120)).await {
+        let log = bot.log();
+        bot.kill().await?;
+        bail!("duban run never polled; its log:\n{log}");
+    }
+    let token = Signer::new(SECRET).sign(&Grant {
+        person: "telegram:1".parse().context("a person")?,
+        scope: Scope::All,
+        // Far off: the bot's clock is the bench's fixed instant.
+        expires: Utc::now() + chrono::Duration::days(3650),
+    });
+    let rss_before = child::status_kib(pid, "VmRSS:").unwrap_or(0);
+    println!(
+        "dashboard: `duban run` (release) with {n} projects on SQLite; {RUNS} GETs a page, one at a time"
+    );
+    let code = portfolio::code(n / 2);
+    for path in ["/", "/late", &format!("/projects/{code}")] {
+        let mut times = Vec::new();
+        let mut size = 0;
+        for _ in 0..RUNS {
+            let (took, status, body) = get(port, path, &token).await?;
+            if status != 200 {
+                bail!("{path}: status {status}");
+            }
+            times.push(took);
+            size = body;
+        }
+        times.sort();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "  {path:<22} median {:.1} ms (min {:.1}, max {:.1}); {:.0} KiB of HTML",
+            ms(times[RUNS / 2]),
+            ms(times[0]),
+            ms(times[RUNS - 1]),
+            size as f64 / 1024.0
+        );
+    }
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "  VmRSS before the pages {:.1} MiB, after {:.1} MiB; VmHWM (peak since start) {:.1} MiB",
+        mib(rss_before),
+        mib(child::status_kib(pid, "VmRSS:").unwrap_or(0)),
+        mib(child::status_kib(pid, "VmHWM:").unwrap_or(0)),
+    );
+    bot.stop().await?;
+    sim.shutdown().await;
+    Ok(())
+}
