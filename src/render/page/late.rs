@@ -30,13 +30,12 @@ pub fn render(f: &Frame, b: &Bulletin, as_of: DateTime<Utc>, tz: Tz) -> String {
     if b.bottom.is_empty() {
         body.push_str(&format!("<p>{}</p>", esc(&f.t("web.none", &[]))));
     } else {
-        body.push_str(&format!(
-            "<table><thead><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
-            esc(&f.t("web.project", &[])),
-            esc(&f.t("web.score", &[])),
-            esc(&f.t("web.overdue_count", &[])),
-            esc(&f.t("web.overdue_days", &[])),
-        ));
+        body.push_str(&f.table_head(&[
+            ("web.project", ""),
+            ("web.score", "num"),
+            ("web.overdue_count", "num"),
+            ("web.overdue_days", "num"),
+        ]));
         for r in &b.bottom {
             body.push_str(&format!(
                 "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
@@ -66,16 +65,15 @@ fn lines(body: &mut String, f: &Frame, heading: &str, ls: &[MilestoneLine]) {
         body.push_str(&format!("<p>{}</p>", esc(&f.t("web.none", &[]))));
         return;
     }
-    body.push_str(&format!(
-        "<table><thead><tr><th>{}</th><th class=\"wide\">{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"wide\">{}</th><th class=\"wide\">{}</th></tr></thead><tbody>",
-        esc(&f.t("web.project", &[])),
-        esc(&f.t("web.zone", &[])),
-        esc(&f.t("web.milestone", &[])),
-        esc(&f.t("web.in_force", &[])),
-        esc(&f.t("web.status", &[])),
-        esc(&f.t("web.liaison", &[])),
-        esc(&f.t("web.leader", &[])),
-    ));
+    body.push_str(&f.table_head(&[
+        ("web.project", ""),
+        ("web.zone", "wide"),
+        ("web.milestone", ""),
+        ("web.in_force", ""),
+        ("web.status", ""),
+        ("web.liaison", "wide"),
+        ("web.leader", "wide"),
+    ]));
     for l in ls {
         let pledged = match &l.original {
             Some(o) => format!("{} ← {}", due(l.pledged, f.lang), due(*o, f.lang)),

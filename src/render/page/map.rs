@@ -215,16 +215,15 @@ fn rows(body: &mut String, f: &Frame, v: &MapView<'_>) {
         body.push_str(&format!("<p>{}</p>", esc(&f.t("web.none", &[]))));
         return;
     }
-    let head = format!(
-        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"wide\">{}</th><th class=\"wide\">{}</th><th class=\"num wide\">{}</th><th>{}</th></tr></thead><tbody>",
-        esc(&f.t("web.light", &[])),
-        esc(&f.t("web.code", &[])),
-        esc(&f.t("web.name", &[])),
-        esc(&f.t("web.chain", &[])),
-        esc(&f.t("web.stage", &[])),
-        esc(&f.t("web.investment", &[])),
-        esc(&f.t("web.reasons", &[])),
-    );
+    let head = f.table_head(&[
+        ("web.light", ""),
+        ("web.code", ""),
+        ("web.name", ""),
+        ("web.chain", "wide"),
+        ("web.stage", "wide"),
+        ("web.investment", "num wide"),
+        ("web.reasons", ""),
+    ]);
     let mut zone: Option<&str> = None;
     for (s, l) in by_zone {
         let p = &s.project;

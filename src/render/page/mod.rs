@@ -54,6 +54,22 @@ impl Frame {
         t(self.lang, key, args)
     }
 
+    /// A table's start: one header a `(catalogue key, class)`, the class
+    /// empty or `num` (right-aligned) and `wide` (hidden on a phone).
+    pub fn table_head(&self, cols: &[(&str, &str)]) -> String {
+        let mut s = String::from("<table><thead><tr>");
+        for (key, class) in cols {
+            let class = if class.is_empty() {
+                String::new()
+            } else {
+                format!(" class=\"{class}\"")
+            };
+            s.push_str(&format!("<th{class}>{}</th>", esc(&self.t(key, &[]))));
+        }
+        s.push_str("</tr></thead><tbody>");
+        s
+    }
+
     /// The whole page around `body` (already HTML).
     pub fn page(&self, nav: Nav, title: &str, body: &str) -> String {
         let tab = |n: Nav, path: &str, key: &str| {

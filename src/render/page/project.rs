@@ -175,15 +175,14 @@ fn milestones(body: &mut String, f: &Frame, v: &ProjectView<'_>) {
     if v.snap.milestones.is_empty() {
         return;
     }
-    body.push_str(&format!(
-        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(&f.t("web.milestone", &[])),
-        esc(&f.t("web.original", &[])),
-        esc(&f.t("web.revisions", &[])),
-        esc(&f.t("web.in_force", &[])),
-        esc(&f.t("web.actual", &[])),
-        esc(&f.t("web.status", &[])),
-    ));
+    body.push_str(&f.table_head(&[
+        ("web.milestone", ""),
+        ("web.original", ""),
+        ("web.revisions", ""),
+        ("web.in_force", ""),
+        ("web.actual", ""),
+        ("web.status", ""),
+    ]));
     for m in &v.snap.milestones {
         let original = due(
             Due {
@@ -255,16 +254,15 @@ fn reports(body: &mut String, f: &Frame, v: &ProjectView<'_>) {
             esc(&title)
         ));
     }
-    body.push_str(&format!(
-        "<table><thead><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num wide\">{}</th><th>{}</th><th class=\"wide\">{}</th><th class=\"wide\">{}</th></tr></thead><tbody>",
-        esc(&f.t("web.week", &[])),
-        esc(&f.t("web.progress", &[])),
-        esc(&f.t("web.invested_week", &[])),
-        esc(&f.t("web.invested_total", &[])),
-        esc(&f.t("web.this_week", &[])),
-        esc(&f.t("web.next_week", &[])),
-        esc(&f.t("web.submitted", &[])),
-    ));
+    body.push_str(&f.table_head(&[
+        ("web.week", ""),
+        ("web.progress", "num"),
+        ("web.invested_week", "num"),
+        ("web.invested_total", "num wide"),
+        ("web.this_week", ""),
+        ("web.next_week", "wide"),
+        ("web.submitted", "wide"),
+    ]));
     for r in v.reports.iter().rev() {
         let late = if r.late {
             f.t("web.late", &[])
@@ -292,13 +290,13 @@ fn problems(body: &mut String, f: &Frame, v: &ProjectView<'_>) {
         body.push_str(&format!("<p>{}</p>", esc(&f.t("web.no_problems", &[]))));
         return;
     }
-    body.push_str(&format!(
-        "<table><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
-        esc(&f.t("web.problem", &[])),
-        esc(&f.t("web.raised", &[])),
-        esc(&f.t("web.level", &[])),
-        esc(&f.t("web.resolved", &[])),
-    ));
+    body.push_str(&f.table_head(&[
+        ("web.number", ""),
+        ("web.problem", ""),
+        ("web.raised", ""),
+        ("web.level", ""),
+        ("web.resolved", ""),
+    ]));
     for p in ps {
         let level = match p.level {
             ProblemLevel::Escalated => f.t("web.level_escalated", &[]),
