@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use duban::clock::Clock;
 use duban::config::Settings;
 use duban::domain::ids::PersonRef;
-use duban::domain::model::Role;
 use duban::service::links::{self, Scope};
 use duban::store::{Store, people};
 use duban::web;
@@ -33,10 +32,7 @@ pub async fn link_for(
     let scope = if whole || settings.admins.contains(&person) {
         Scope::All
     } else {
-        let liaison_of = match people::by_external(&mut conn, &person).await? {
-            Some(p) => people::projects_with_role(&mut conn, p.id, Role::Liaison).await?,
-            None => Vec::new(),
-        };
+        let liaison_of = people::liaison_projects_of(&mut conn, &person).await?;
         if liaison_of.is_empty() && !settings.liaisons.contains(&person) {
             return Err(Refused(format!(
                 "{person} is neither an admin nor the liaison of a project; \

@@ -132,6 +132,19 @@ pub struct Judged {
     pub policy: Policy,
 }
 
+impl Judged {
+    /// Judged at `now`: its day and reporting week in `tz`.
+    pub fn at(now: DateTime<Utc>, tz: chrono_tz::Tz, policy: Policy) -> Judged {
+        let today = super::time::local_date(now, tz);
+        Judged {
+            now,
+            today,
+            week: ReportingWeek::containing(today),
+            policy,
+        }
+    }
+}
+
 /// The share of `today`'s year gone by the end of `today`, in percent: the
 /// pace (序时进度) investment is measured against.
 pub fn year_elapsed_percent(today: NaiveDate) -> f64 {

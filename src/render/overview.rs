@@ -11,7 +11,7 @@ use crate::domain::model::Report;
 use crate::domain::money::format_money_exact;
 use crate::domain::overview::{Focus, focus};
 use crate::domain::status::{MilestoneStatus, milestone_status};
-use crate::domain::time::{ReportingWeek, local_date};
+use crate::domain::time::local_date;
 
 use super::lights::light_line;
 use super::report::Figures;
@@ -101,15 +101,9 @@ pub fn render_project(
     lang: Lang,
 ) -> String {
     let mut out = project_heading(s, liaisons_without_dm, lang);
-    let today = local_date(now, tz);
-    let judged = Judged {
-        now,
-        today,
-        week: ReportingWeek::containing(today),
-        policy,
-    };
+    let judged = Judged::at(now, tz, policy);
     out.push(light_line(&light(s, judged), lang));
-    project_milestones(&mut out, s, today, policy, lang);
+    project_milestones(&mut out, s, judged.today, policy, lang);
     out.push(latest_report(latest, tz, lang));
     open_problems(&mut out, s, now, policy, lang);
     out.join("\n")

@@ -115,6 +115,14 @@ pub async fn projects_with_role(conn: &mut Conn, person_id: i64, role: Role) -> 
 .op("people::projects_with_role")
 }
 
+/// The projects the account is liaison of; none for an account never seen.
+pub async fn liaison_projects_of(conn: &mut Conn, account: &PersonRef) -> Result<Vec<i64>> {
+    match by_external(conn, account).await? {
+        Some(p) => projects_with_role(conn, p.id, Role::Liaison).await,
+        None => Ok(Vec::new()),
+    }
+}
+
 /// Every role the person holds, with its project: one look-up for what a
 /// message needs to know of its sender.
 pub async fn roles_of(conn: &mut Conn, person_id: i64) -> Result<Vec<(i64, Role)>> {

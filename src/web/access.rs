@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::ids::PersonRef;
-use crate::domain::model::Role;
 use crate::service::links::{LinkError, Scope};
 use crate::store::{StoreError, people};
 
@@ -70,10 +69,7 @@ pub async fn viewer(web: &Web, headers: &HeaderMap) -> Result<Viewer, Refused> {
         });
     }
     let mut conn = web.store.conn().await?;
-    let projects = match people::by_external(&mut conn, &grant.person).await? {
-        Some(p) => people::projects_with_role(&mut conn, p.id, Role::Liaison).await?,
-        None => Vec::new(),
-    };
+    let projects = people::liaison_projects_of(&mut conn, &grant.person).await?;
     Ok(Viewer {
         person: grant.person,
         projects: Some(projects.into_iter().collect()),

@@ -6,15 +6,15 @@ use std::collections::{BTreeSet, HashMap};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::domain::bulletin::{ProjectSnapshot, compose};
 use crate::domain::indicators::{Filter, Judged, Light, battle_map, light};
 use crate::domain::lang::Lang;
 use crate::domain::model::Stage;
+use crate::domain::outgoing::Posted;
 use crate::domain::schedule::Job;
-use crate::domain::time::{ReportingWeek, local_date};
+use crate::domain::time::ReportingWeek;
 use crate::render::page::denied::Denial;
 use crate::render::page::{self, Frame, STYLE};
 use crate::service::portfolio;
@@ -87,23 +87,33 @@ async fn admit(
     }
 }
 
-/// The instant pages are as of, and its week and day, judged by the
-/// configured rules.
-fn judged(web: &Web, now: DateTime<Utc>) -> Judged {
-    let tz = web.settings.timezone;
-    Judged {
-        now,
-        today: local_date(now, tz),
-        week: ReportingWeek::of_instant(now, tz),
-        policy: web.settings.policy(),
+impl Web {
+    /// What pages are judged by: the clock's instant, by the configured rules.
+    fn judged(&self) -> Judged {
+        Judged::at(
+            self.clock.now(),
+            self.settings.timezone,
+            self.settings.policy(),
+        )
     }
 }
 
-/// The active projects the viewer may see, for the week of `j`.
-async fn visible(web: &Web, v: &Viewer, j: &Judged) -> Result<Vec<ProjectSnapshot>, StoreError> {
-    let mut snaps = portfolio::snapshots(&web.store, &web.settings, j.week).await?;
-    snaps.retain(|s| v.sees(s.project.id));
-    Ok(snaps)
+/// The viewer's part of the portfolio as of now, for the pages that show
+/// it whole (the battle map, what is late), or the answer that refuses.
+async fn visible(
+    web: &Web,
+    headers: &HeaderMap,
+    lang: Option<&str>,
+) -> Result<(Asked, Judged, Vec<ProjectSnapshot>), Response> {
+    let (v, asked) = admit(web, headers, lang).await?;
+    let j = web.judged();
+    match portfolio::snapshots(&web.store, &web.settings, j.week).await {
+        Ok(mut snaps) => {
+            snaps.retain(|s| v.sees(s.project.id));
+            Ok((asked, j, snaps))
+        }
+        Err(e) => Err(failed(&asked, &e)),
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,14 +147,9 @@ pub async fn map(
     headers: HeaderMap,
     Query(q): Query<MapQuery>,
 ) -> Response {
-    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+    let (asked, j, all) = match visible(&web, &headers, q.lang.as_deref()).await {
         Ok(x) => x,
         Err(res) => return res,
-    };
-    let j = judged(&web, web.clock.now());
-    let all = match visible(&web, &v, &j).await {
-        Ok(s) => s,
-        Err(e) => return failed(&asked, &e),
     };
     let distinct = |f: fn(&ProjectSnapshot) -> &String| -> Vec<String> {
         all.iter()
@@ -192,7 +197,7 @@ pub async fn project(
     };
     let span = tracing::info_span!("project", project = %code);
     let _enter = span.enter();
-    let j = judged(&web, web.clock.now());
+    let j = web.judged();
     match project_page(&web, &v, &asked, &code, j).await {
         Ok(res) => res,
         Err(e) => failed(&asked, &e),
@@ -242,14 +247,9 @@ pub async fn late(
     headers: HeaderMap,
     Query(q): Query<LangQuery>,
 ) -> Response {
-    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
+    let (asked, j, snaps) = match visible(&web, &headers, q.lang.as_deref()).await {
         Ok(x) => x,
         Err(res) => return res,
-    };
-    let j = judged(&web, web.clock.now());
-    let snaps = match visible(&web, &v, &j).await {
-        Ok(s) => s,
-        Err(e) => return failed(&asked, &e),
     };
     let tz = web.settings.timezone;
     let b = compose(j.week, j.now, tz, &snaps, j.policy);
@@ -260,6 +260,10 @@ pub async fn late(
 }
 
 const POSTED: [Job; 3] = [Job::Bulletin, Job::Monthly, Job::Quarterly];
+
+async fn posted(web: &Web, job: Job) -> Result<Vec<Posted>, StoreError> {
+    outbox::posted(&mut *web.store.conn().await?, job).await
+}
 
 /// The posted bulletins are the whole portfolio's: leadership and admins only.
 pub async fn posts(
@@ -276,8 +280,7 @@ pub async fn posts(
     }
     let mut lists = Vec::new();
     for job in POSTED {
-        let rows = async { outbox::posted(&mut *web.store.conn().await?, job).await };
-        match rows.await {
+        match posted(&web, job).await {
             Ok(rows) => lists.push((job, rows)),
             Err(e) => return failed(&asked, &e),
         }
@@ -304,8 +307,7 @@ pub async fn post(
     let Some(job) = POSTED.into_iter().find(|j| j.name() == job) else {
         return denied(&asked, Denial::NotFound);
     };
-    let rows = async { outbox::posted(&mut *web.store.conn().await?, job).await };
-    match rows.await {
+    match posted(&web, job).await {
         Ok(rows) => match rows.iter().find(|p| p.period == period) {
             Some(p) => html(
                 StatusCode::OK,
