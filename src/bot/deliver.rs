@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use teloxide::RequestError;
-use teloxide::payloads::{EditMessageTextSetters, SendDocumentSetters, SendMessageSetters};
+use teloxide::payloads::{
+    EditMessageTextSetters, SendDocumentSetters, SendMessageSetters, SendPhotoSetters,
+};
 use teloxide::prelude::*;
-use teloxide::types::{ForceReply, InputFile, MessageId, ReplyParameters, ThreadId};
+use teloxide::types::{ForceReply, InputFile, MessageId, ParseMode, ReplyParameters, ThreadId};
 
 use crate::domain::ids::{ChatRef, PersonRef};
 use crate::domain::outgoing::{Delivery, Outgoing, OutgoingDocument};
@@ -127,7 +129,14 @@ async fn send_parts(
 ) -> Result<Vec<i64>, RequestError> {
     let mut chat = chat_id(&out.chat).ok_or(RequestError::Api(teloxide::ApiError::ChatNotFound))?;
     if let Some(doc) = &out.document {
-        return send_document(tg, chat, out, doc).await.map(|id| vec![id]);
+        return send_file(tg, chat, out, doc, FileKind::Document)
+            .await
+            .map(|id| vec![id]);
+    }
+    if let Some(picture) = &out.picture {
+        return send_file(tg, chat, out, picture, FileKind::Photo)
+            .await
+            .map(|id| vec![id]);
     }
     let parts = split_message(&out.text, MAX_MESSAGE_CHARS);
     if let (Some(id), [text]) = (out.edit, parts.as_slice()) {
@@ -179,7 +188,7 @@ async fn send_part(
             req = req.message_thread_id(ThreadId(MessageId(t)));
         }
         if out.html {
-            req = req.parse_mode(teloxide::types::ParseMode::Html);
+            req = req.parse_mode(ParseMode::Html);
         }
         if part.force_reply {
             req = req.reply_markup(ForceReply::new().selective());
@@ -222,7 +231,7 @@ async fn edit(
     paced(tg, chat, || {
         let mut req = tg.bot.edit_message_text(chat, message, text.to_string());
         if out.html {
-            req = req.parse_mode(teloxide::types::ParseMode::Html);
+            req = req.parse_mode(ParseMode::Html);
         }
         async move {
             match req.await {
@@ -234,28 +243,61 @@ async fn edit(
     .await
 }
 
-/// A file with the text as its caption (`/export`'s workbook). Only
-/// private and leadership chats get files, and neither migrates, so a
-/// migration is not followed here.
-async fn send_document(
+/// How a file is shown: as a file to download, or as a picture.
+#[derive(Debug, Clone, Copy)]
+enum FileKind {
+    Document,
+    Photo,
+}
+
+/// A file with the text as its caption: `/export`'s workbook as a
+/// document, a bulletin's chart as a photo. Only private and leadership
+/// chats get files, and neither migrates, so a migration is not followed
+/// here.
+async fn send_file(
     tg: &Telegram,
     chat: ChatId,
     out: &Outgoing,
-    doc: &OutgoingDocument,
+    file: &OutgoingDocument,
+    kind: FileKind,
 ) -> Result<i64, RequestError> {
+    let reply = out
+        .reply_to
+        .and_then(|r| i32::try_from(r).ok())
+        .map(|r| ReplyParameters {
+            allow_sending_without_reply: Some(true),
+            ..ReplyParameters::new(MessageId(r))
+        });
+    let parse = out.html.then_some(ParseMode::Html);
     paced(tg, chat, || {
-        let file = InputFile::memory(doc.bytes.clone()).file_name(doc.file_name.clone());
-        let mut req = tg.bot.send_document(chat, file).caption(out.text.clone());
-        if let Some(r) = out.reply_to.and_then(|r| i32::try_from(r).ok()) {
-            req = req.reply_parameters(ReplyParameters {
-                allow_sending_without_reply: Some(true),
-                ..ReplyParameters::new(MessageId(r))
-            });
+        let input = InputFile::memory(file.bytes.clone()).file_name(file.file_name.clone());
+        let caption = out.text.clone();
+        let reply = reply.clone();
+        async move {
+            let sent = match kind {
+                FileKind::Document => {
+                    let mut req = tg.bot.send_document(chat, input).caption(caption);
+                    if let Some(r) = reply {
+                        req = req.reply_parameters(r);
+                    }
+                    if let Some(p) = parse {
+                        req = req.parse_mode(p);
+                    }
+                    req.await
+                }
+                FileKind::Photo => {
+                    let mut req = tg.bot.send_photo(chat, input).caption(caption);
+                    if let Some(r) = reply {
+                        req = req.reply_parameters(r);
+                    }
+                    if let Some(p) = parse {
+                        req = req.parse_mode(p);
+                    }
+                    req.await
+                }
+            };
+            sent.map(|m| i64::from(m.id.0))
         }
-        if out.html {
-            req = req.parse_mode(teloxide::types::ParseMode::Html);
-        }
-        async move { req.await.map(|m| i64::from(m.id.0)) }
     })
     .await
 }

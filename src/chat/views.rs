@@ -44,7 +44,8 @@ pub async fn overdue(tx: &mut Conn, env: &Env<'_>, here: &Here, now: DateTime<Ut
     let settings = env.settings;
     let week = ReportingWeek::of_instant(now, settings.timezone);
     let snaps = portfolio::snapshots_with(tx, settings, week).await?;
-    let b = compose(week, now, settings.timezone, &snaps, settings.policy());
+    let mut b = compose(week, now, settings.timezone, &snaps, settings.policy());
+    b.see_more = settings.see_more();
     let text = render_overdue(&b, settings.warning_days, here.lang);
     Ok(vec![here.reply(text)])
 }

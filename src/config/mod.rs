@@ -336,6 +336,12 @@ impl Settings {
             .1
     }
 
+    /// Where a bulletin's capped lists continue: the dashboard's late page,
+    /// when `duban run` serves the dashboard (`web.listen`).
+    pub fn see_more(&self) -> Option<String> {
+        self.web.listen.map(|_| format!("{}/late", self.web.url))
+    }
+
     pub fn policy(&self) -> Policy {
         Policy {
             warning_days: self.warning_days,

@@ -5,8 +5,11 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::bulletin::{Policy, ProjectRef, ProjectSnapshot, RankLine, rank_lines};
-use super::model::Report;
+use super::history::{Kept, rates_at, weeks_ending_in};
+use super::indicators::Rates;
+use super::model::{PledgeRevision, Report};
 use super::ranking::performance;
+use super::time::ReportingWeek;
 
 /// Names of the construction-start milestone, whose completion makes the
 /// start rate (开工率), as pledges write it in either language.
@@ -43,6 +46,34 @@ pub struct Analysis {
     pub problems_opened: usize,
     pub problems_closed: usize,
     pub bottom: Vec<RankLine>,
+    /// The circulars' rates at the end of each week ending in the period
+    /// (the last is the period's figure), as they stood then.
+    pub trend: Vec<(ReportingWeek, Rates)>,
+    /// The previous period and its figure, to say what changed.
+    pub previous: Option<(String, Rates)>,
+}
+
+impl Analysis {
+    /// The rates at the period's end: those of its last week.
+    pub fn rates(&self) -> Option<&(ReportingWeek, Rates)> {
+        self.trend.last()
+    }
+}
+
+/// The period before `period`, written the same way (`2026-10` before
+/// `2026-11`, `2026-Q3` before `2026-Q4`, `2025-12` before `2026-01`).
+pub fn previous_period(period: &str) -> Option<String> {
+    let (from, _) = period_dates(period)?;
+    let before = from - Duration::days(1);
+    Some(if period.contains('Q') {
+        format!(
+            "{}-Q{}",
+            chrono::Datelike::year(&before),
+            chrono::Datelike::month(&before).div_ceil(3)
+        )
+    } else {
+        before.format("%Y-%m").to_string()
+    })
 }
 
 /// A whole-number rate, rounded half up, or `-` when nothing was due.
@@ -76,16 +107,30 @@ pub fn period_dates(period: &str) -> Option<(NaiveDate, NaiveDate)> {
 }
 
 /// Composes the analysis of `period`; `reports` are the reports in force of
-/// every week, at least those up to the period's end.
+/// every week, at least those up to the period's end, and `revisions`
+/// every pledge recorded (the rates as they stood each week).
 pub fn compose_analysis(
     period: &str,
     snaps: &[ProjectSnapshot],
     reports: &[Report],
+    revisions: &[PledgeRevision],
     now: DateTime<Utc>,
     tz: Tz,
     policy: Policy,
 ) -> Option<Analysis> {
     let (from, to) = period_dates(period)?;
+    let kept = Kept {
+        snaps,
+        revisions,
+        reports,
+    };
+    let at = |w: ReportingWeek| (w, rates_at(kept, w, tz, policy));
+    let trend = weeks_ending_in(from, to).into_iter().map(at).collect();
+    let previous = previous_period(period).and_then(|p| {
+        let (pf, pt) = period_dates(&p)?;
+        let last = *weeks_ending_in(pf, pt).last()?;
+        Some((p, at(last).1))
+    });
     let mut a = Analysis {
         period: period.to_string(),
         from,
@@ -104,6 +149,8 @@ pub fn compose_analysis(
         problems_opened: 0,
         problems_closed: 0,
         bottom: Vec::new(),
+        trend,
+        previous,
     };
     for s in snaps {
         add_project(&mut a, s, reports, tz);
@@ -199,5 +246,14 @@ mod tests {
         assert_eq!(percent(0, 0), "-");
         assert!(is_start_milestone("开工") && is_start_milestone("Start"));
         assert!(!is_start_milestone("竣工"));
+    }
+
+    #[test]
+    fn the_previous_period_crosses_a_year_boundary() {
+        assert_eq!(previous_period("2026-11").as_deref(), Some("2026-10"));
+        assert_eq!(previous_period("2026-01").as_deref(), Some("2025-12"));
+        assert_eq!(previous_period("2026-Q1").as_deref(), Some("2025-Q4"));
+        assert_eq!(previous_period("2026-Q4").as_deref(), Some("2026-Q3"));
+        assert_eq!(previous_period("2026-13"), None);
     }
 }

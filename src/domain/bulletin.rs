@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use super::indicators::{Judged, Rates, overall};
+use std::collections::BTreeMap;
+
+use super::indicators::{BattleMap, Judged, Rates, battle_map};
 use super::model::{Milestone, Problem, Project, Report, Stage};
 use super::money::YI;
 use super::ranking::{Performance, bottom, performance};
@@ -129,6 +131,11 @@ pub struct Bulletin {
     pub bottom: Vec<RankLine>,
     /// The circulars' rates over the portfolio and its lights' counts.
     pub rates: Rates,
+    /// The same for each zone (the picture's lights by zone).
+    pub by_zone: BTreeMap<String, Rates>,
+    /// Where a capped list continues: the dashboard's page of late
+    /// milestones, when one is served (else the `/export` workbook).
+    pub see_more: Option<String>,
 }
 
 /// Composes the bulletin for `week` as things stand at `now`.
@@ -139,7 +146,29 @@ pub fn compose(
     snapshots: &[ProjectSnapshot],
     policy: Policy,
 ) -> Bulletin {
-    let today = local_date(now, tz);
+    let judged = Judged {
+        now,
+        today: local_date(now, tz),
+        week,
+        policy,
+    };
+    compose_with(judged, tz, snapshots, &battle_map(snapshots, judged))
+}
+
+/// The bulletin of the portfolio whose lights and rates `map` holds
+/// already (the battle map page judges every project once for both).
+pub fn compose_with(
+    judged: Judged,
+    tz: Tz,
+    snapshots: &[ProjectSnapshot],
+    map: &BattleMap,
+) -> Bulletin {
+    let Judged {
+        now,
+        today,
+        week,
+        policy,
+    } = judged;
     let (week_start, week_end) = (week.start(tz), week.end(tz).min(now));
     let in_week = |t: DateTime<Utc>| t >= week_start && t < week_end.max(week_start);
     let mut b = empty(week, now, policy, snapshots.len());
@@ -154,13 +183,8 @@ pub fn compose(
     }
     sort_lines(&mut b);
     b.bottom = rank_lines(&ranked, policy.bottom_count);
-    let judged = Judged {
-        now,
-        today,
-        week,
-        policy,
-    };
-    b.rates = overall(snapshots, judged);
+    b.rates = map.overall.clone();
+    b.by_zone = map.by_zone.clone();
     b
 }
 
@@ -188,6 +212,8 @@ fn empty(week: ReportingWeek, now: DateTime<Utc>, policy: Policy, projects: usiz
         escalated: Vec::new(),
         bottom: Vec::new(),
         rates: Rates::default(),
+        by_zone: BTreeMap::new(),
+        see_more: None,
     }
 }
 

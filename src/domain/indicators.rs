@@ -308,16 +308,6 @@ pub struct BattleMap {
     pub by_chain: BTreeMap<String, Rates>,
 }
 
-/// The rates and lights' counts over the whole portfolio only, for the
-/// bulletin: no per-project lights kept, no grouping.
-pub fn overall(snaps: &[ProjectSnapshot], j: Judged) -> Rates {
-    let mut rates = Rates::default();
-    for snap in snaps.iter().filter(|s| s.project.active) {
-        rates.add(snap, light(snap, j).light, j.today);
-    }
-    rates
-}
-
 pub fn battle_map(snaps: &[ProjectSnapshot], j: Judged) -> BattleMap {
     let mut map = BattleMap::default();
     for snap in snaps.iter().filter(|s| s.project.active) {

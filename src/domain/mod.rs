@@ -6,6 +6,7 @@ pub mod analysis;
 pub mod bulletin;
 pub mod calendar;
 pub mod commands;
+pub mod history;
 pub mod ids;
 pub mod import;
 pub mod indicators;

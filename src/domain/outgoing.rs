@@ -39,6 +39,10 @@ pub struct Outgoing {
     /// A file to send with the text as its caption (`/export`'s workbook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<OutgoingDocument>,
+    /// A picture (PNG) to show with the text as its caption: the chart
+    /// posted with the bulletin and the monthly analysis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<OutgoingDocument>,
 }
 
 /// A file as a message carries it: its name as the recipient sees it, and
@@ -75,6 +79,7 @@ impl Outgoing {
             edit: None,
             echo_of: None,
             document: None,
+            picture: None,
         }
     }
 }

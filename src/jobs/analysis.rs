@@ -1,15 +1,17 @@
 //! The 1st of the month and of the quarter: the analysis of the period just
-//! ended, to every leadership chat.
+//! ended, to every leadership chat, and after it its picture (the rates
+//! week by week).
 
-use crate::domain::analysis::{compose_analysis, period_dates};
+use crate::domain::analysis::{Analysis, compose_analysis, period_dates};
 use crate::domain::rhythm::RunCtx;
 use crate::domain::schedule::Job;
 use crate::domain::time::ReportingWeek;
-use crate::render::analysis::render_analysis;
+use crate::render::analysis::{render_analysis, trend_picture};
+use crate::render::text::t;
 use crate::service::portfolio;
-use crate::store::{Conn, Result, reports};
+use crate::store::{Conn, Result, milestones, reports};
 
-use super::{JobDeps, Planned, html, leadership_chats};
+use super::{JobDeps, Planned, html, leadership_chats, picture};
 
 pub async fn plan(
     conn: &mut Conn,
@@ -18,27 +20,27 @@ pub async fn plan(
     period: &str,
     ctx: RunCtx,
 ) -> Result<Vec<Planned>> {
-    let mut out = Vec::new();
-    for t in leadership_chats(conn, &deps.settings).await? {
-        if let Some(text) = text(
-            conn,
-            deps,
-            job,
-            period,
-            RunCtx {
-                lang: t.lang,
-                ..ctx
-            },
-        )
-        .await?
-        {
-            out.push(Planned {
-                chat_key: t.chat.key(),
-                out: html(t.chat, text),
-            });
-        }
-    }
-    Ok(out)
+    let Some(a) = analysis(conn, deps, period, ctx).await? else {
+        return Ok(Vec::new());
+    };
+    let targets = leadership_chats(conn, &deps.settings).await?;
+    let pictures = picture::each(&targets, "trend", |lang| {
+        let chart = trend_picture(&a, lang)?;
+        let caption = t(lang, "chart.trend_caption", &[("period", a.period.clone())]);
+        Some((chart, caption, format!("duban-{period}.png")))
+    });
+    let quarterly = job == Job::Quarterly;
+    let texts = targets
+        .into_iter()
+        .map(|t| Planned {
+            chat_key: t.chat.key(),
+            out: html(
+                t.chat,
+                render_analysis(&a, quarterly, t.lang, ctx.tz, ctx.late),
+            ),
+        })
+        .collect();
+    Ok(picture::after(texts, pictures))
 }
 
 /// The analysis of `period` as posted (HTML).
@@ -49,6 +51,17 @@ pub async fn text(
     period: &str,
     ctx: RunCtx,
 ) -> Result<Option<String>> {
+    Ok(analysis(conn, deps, period, ctx)
+        .await?
+        .map(|a| render_analysis(&a, job == Job::Quarterly, ctx.lang, ctx.tz, ctx.late)))
+}
+
+async fn analysis(
+    conn: &mut Conn,
+    deps: &JobDeps,
+    period: &str,
+    ctx: RunCtx,
+) -> Result<Option<Analysis>> {
     let settings = &deps.settings;
     let Some((from, _)) = period_dates(period) else {
         return Ok(None);
@@ -56,8 +69,8 @@ pub async fn text(
     // Problems open at, or raised or closed since, the period's start.
     let snaps = portfolio::snapshots_with(conn, settings, ReportingWeek::containing(from)).await?;
     let all = reports::current_all(conn).await?;
-    Ok(
-        compose_analysis(period, &snaps, &all, ctx.now, ctx.tz, ctx.policy)
-            .map(|a| render_analysis(&a, job == Job::Quarterly, ctx.lang, ctx.tz, ctx.late)),
-    )
+    let revisions = milestones::revisions_of_active(conn).await?;
+    Ok(compose_analysis(
+        period, &snaps, &all, &revisions, ctx.now, ctx.tz, ctx.policy,
+    ))
 }

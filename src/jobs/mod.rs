@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod bulletin;
 pub mod deadline;
 pub mod nudge;
+mod picture;
 pub mod prompt;
 pub mod prune;
 pub mod scheduler;

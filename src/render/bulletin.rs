@@ -31,7 +31,7 @@ pub fn render(b: &Bulletin, lang: Lang, tz: Tz) -> String {
         ),
         "bulletin.overdue_line",
         &b.overdue,
-        b.list_limit,
+        b,
         lang,
     );
     milestones(
@@ -46,7 +46,7 @@ pub fn render(b: &Bulletin, lang: Lang, tz: Tz) -> String {
         ),
         "bulletin.at_risk_line",
         &b.at_risk,
-        b.list_limit,
+        b,
         lang,
     );
     completed(&mut out, b, lang);
@@ -67,18 +67,24 @@ fn capped<T>(
     out: &mut Vec<String>,
     items: &[T],
     limit: usize,
+    see_more: Option<&str>,
     project: impl Fn(&T) -> &ProjectRef,
     lang: Lang,
     line: impl Fn(&T) -> String,
 ) {
     out.extend(items.iter().take(limit).map(|i| item(line(i))));
     if let Some(rest) = items.get(limit..).filter(|r| !r.is_empty()) {
-        out.push(item(more(rest.iter().map(project), lang)));
+        out.push(item(more(rest.iter().map(project), see_more, lang)));
     }
 }
 
-/// "… and N more (zone A 12 · zone B 8)": the most first, then by name.
-fn more<'a>(rest: impl Iterator<Item = &'a ProjectRef>, lang: Lang) -> String {
+/// "… and N more (zone A 12 · zone B 8)": the most first, then by name;
+/// then where the whole list is.
+fn more<'a>(
+    rest: impl Iterator<Item = &'a ProjectRef>,
+    see_more: Option<&str>,
+    lang: Lang,
+) -> String {
     let mut by_zone: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     let mut count = 0;
     for p in rest {
@@ -93,11 +99,22 @@ fn more<'a>(rest: impl Iterator<Item = &'a ProjectRef>, lang: Lang) -> String {
         .map(|(z, n)| format!("{} {n}", if z.is_empty() { no_zone.as_str() } else { z }))
         .collect::<Vec<_>>()
         .join(if lang == Lang::En { ", " } else { " · " });
-    t(
-        lang,
-        "bulletin.more",
-        &[("count", count.to_string()), ("zones", zones)],
-    )
+    match see_more {
+        Some(url) => t(
+            lang,
+            "bulletin.more_map",
+            &[
+                ("count", count.to_string()),
+                ("zones", zones),
+                ("url", url.to_string()),
+            ],
+        ),
+        None => t(
+            lang,
+            "bulletin.more",
+            &[("count", count.to_string()), ("zones", zones)],
+        ),
+    }
 }
 
 /// What an empty part says, so that a reader sees it was not forgotten.
@@ -233,7 +250,7 @@ fn reports(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
             .join(if lang == Lang::En { "; " } else { "；" });
         out.push(item(t(lang, "bulletin.missing", &[("list", list)])));
         if let Some(rest) = b.missing.get(b.list_limit..).filter(|r| !r.is_empty()) {
-            out.push(item(more(rest.iter(), lang)));
+            out.push(item(more(rest.iter(), b.see_more.as_deref(), lang)));
         }
     }
     out.push(String::new());
@@ -246,7 +263,7 @@ fn milestones(
     title: String,
     key: &str,
     lines: &[MilestoneLine],
-    limit: usize,
+    b: &Bulletin,
     lang: Lang,
 ) {
     out.push(title);
@@ -256,7 +273,8 @@ fn milestones(
     capped(
         out,
         lines,
-        limit,
+        b.list_limit,
+        b.see_more.as_deref(),
         |l| &l.project,
         lang,
         |l| {
@@ -292,6 +310,7 @@ fn completed(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
         out,
         &b.completed,
         b.list_limit,
+        b.see_more.as_deref(),
         |c| &c.project,
         lang,
         |c| {
@@ -331,6 +350,7 @@ fn problems(out: &mut Vec<String>, b: &Bulletin, lang: Lang) {
         out,
         &b.escalated,
         b.list_limit,
+        b.see_more.as_deref(),
         |p| &p.project,
         lang,
         |p| {

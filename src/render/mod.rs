@@ -6,10 +6,12 @@
 
 pub mod analysis;
 pub mod bulletin;
+pub mod chart;
 pub mod html;
 pub mod lights;
 pub mod overview;
 pub mod page;
+pub mod picture;
 pub mod report;
 pub mod rhythm;
 pub mod text;

@@ -103,13 +103,9 @@ pub async fn bulletin_with(
 ) -> Result<Bulletin> {
     let week = ReportingWeek::of_instant(now, settings.timezone);
     let snaps = snapshots_with(conn, settings, week).await?;
-    Ok(compose(
-        week,
-        now,
-        settings.timezone,
-        &snaps,
-        settings.policy(),
-    ))
+    let mut b = compose(week, now, settings.timezone, &snaps, settings.policy());
+    b.see_more = settings.see_more();
+    Ok(b)
 }
 
 /// One project in full: its snapshot for the week of `now` (all of its

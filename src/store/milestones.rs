@@ -175,17 +175,31 @@ pub async fn revisions(conn: &mut Conn, milestone_id: i64) -> Result<Vec<PledgeR
     .fetch_all(&mut *conn)
     .await
     .op("milestones::revisions")?;
-    rows.iter()
-        .map(|r| {
-            Ok(PledgeRevision {
-                milestone_id: get(r, "milestone_id")?,
-                pledged: date(&get::<String>(r, "pledged")?)?,
-                precision: precision(&get::<String>(r, "pledged_precision")?)?,
-                recorded_at: from_ts(get(r, "recorded_at")?)?,
-                source: get(r, "source")?,
-            })
-        })
-        .collect()
+    rows.iter().map(revision_row).collect()
+}
+
+fn revision_row(r: &AnyRow) -> Result<PledgeRevision> {
+    Ok(PledgeRevision {
+        milestone_id: get(r, "milestone_id")?,
+        pledged: date(&get::<String>(r, "pledged")?)?,
+        precision: precision(&get::<String>(r, "pledged_precision")?)?,
+        recorded_at: from_ts(get(r, "recorded_at")?)?,
+        source: get(r, "source")?,
+    })
+}
+
+/// Every pledge recorded for the active projects' milestones, oldest
+/// first: the portfolio as it stood at an earlier week (`domain::history`).
+pub async fn revisions_of_active(conn: &mut Conn) -> Result<Vec<PledgeRevision>> {
+    let rows = sqlx::query(
+        "SELECT r.milestone_id, r.pledged, r.recorded_at, r.source, r.pledged_precision \
+         FROM pledge_revisions r JOIN milestones m ON m.id = r.milestone_id \
+         JOIN projects p ON p.id = m.project_id WHERE p.active = 1 ORDER BY r.id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .op("milestones::revisions_of_active")?;
+    rows.iter().map(revision_row).collect()
 }
 
 /// How many times each milestone's pledge was moved: its history rows less

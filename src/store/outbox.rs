@@ -356,10 +356,12 @@ pub async fn pending(conn: &mut Conn) -> Result<i64> {
 
 /// The messages of `job` sent (to any chat), newest period first; one per
 /// period, the first chat's, since every leadership chat gets the same.
+/// Pictures (keys ending as `jobs::picture::SUFFIX` says) are left out:
+/// their text is only a caption.
 pub async fn posted(conn: &mut Conn, job: Job) -> Result<Vec<Posted>> {
     let rows = sqlx::query(
         "SELECT period, sent_at, payload FROM outbox WHERE job = $1 AND sent_at IS NOT NULL \
-         ORDER BY period DESC, chat_key",
+         AND chat_key NOT LIKE '%#picture' ORDER BY period DESC, chat_key",
     )
     .bind(job.name())
     .fetch_all(&mut *conn)

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::domain::bulletin::{ProjectSnapshot, compose};
-use crate::domain::indicators::{Filter, Judged, Light, battle_map, light};
+use crate::domain::bulletin::{ProjectSnapshot, compose_with};
+use crate::domain::indicators::{BattleMap, Filter, Judged, Light, battle_map, light};
 use crate::domain::lang::Lang;
 use crate::domain::model::Stage;
 use crate::domain::outgoing::Posted;
@@ -166,7 +166,7 @@ pub async fn map(
         .filter(|s| filter.admits(&s.project))
         .collect();
     let map = battle_map(&snaps, j);
-    let bulletin = compose(j.week, j.now, web.settings.timezone, &snaps, j.policy);
+    let bulletin = compose_with(j, web.settings.timezone, &snaps, &map);
     let view = page::map::MapView {
         as_of: j.now,
         tz: web.settings.timezone,
@@ -252,7 +252,8 @@ pub async fn late(
         Err(res) => return res,
     };
     let tz = web.settings.timezone;
-    let b = compose(j.week, j.now, tz, &snaps, j.policy);
+    // The late page shows no lights or rates: nothing to judge them for.
+    let b = compose_with(j, tz, &snaps, &BattleMap::default());
     html(
         StatusCode::OK,
         page::late::render(&asked.frame, &b, j.now, tz),

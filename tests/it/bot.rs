@@ -27,7 +27,7 @@ pub const GROUP: i64 = -1001;
 pub const OTHER_GROUP: i64 = -1002;
 pub const LEAD_CHAT: i64 = -1009;
 
-const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(15);
 
 /// The world every test starts from: people, a project group, a leadership chat.
 pub async fn world() -> BotApiSim {

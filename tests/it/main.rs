@@ -18,6 +18,7 @@ mod helpers;
 mod instance;
 mod instances;
 mod ops;
+mod pictures;
 mod replies;
 mod retention;
 mod retries;

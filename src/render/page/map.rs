@@ -16,8 +16,8 @@ use crate::render::bulletin::rates_lines;
 use crate::render::lights::reason;
 use crate::render::text::fmt_local;
 
-use super::chart::{ZoneBar, lights_by_zone};
 use super::{Frame, Nav, esc, light_badge};
+use crate::render::chart::{ZoneBar, lights_by_zone};
 
 /// What the battle map shows: the projects the filter admits (all but
 /// the light filter), their figures, and the filter's choices.

@@ -4,7 +4,6 @@
 //! inline script or style, so the strict Content-Security-Policy
 //! `src/web/mod.rs` sends holds.
 
-pub mod chart;
 pub mod denied;
 pub mod late;
 pub mod map;

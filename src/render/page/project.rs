@@ -16,8 +16,8 @@ use crate::domain::time::Due;
 use crate::render::lights::reason;
 use crate::render::text::{due, fmt_local, status_label, week_label};
 
-use super::chart::{GanttRow, GanttWords, gantt, progress_line};
 use super::{Frame, Nav, esc, light_badge};
+use crate::render::chart::{GanttRow, GanttWords, gantt, progress_line};
 
 pub struct ProjectView<'a> {
     pub as_of: DateTime<Utc>,

@@ -1,11 +1,15 @@
-//! The dashboard's charts as inline SVG: lights by zone, a milestone
-//! timeline against its pledges (a baseline Gantt) and a progress line.
-//! Colours are presentation attributes, not `style`, so the page's CSP
-//! needs no inline style.
+//! Charts as SVG: lights by zone, the overdue milestones' days, the rates'
+//! trend, a milestone timeline against its pledges (a baseline Gantt) and a
+//! progress line. The dashboard inlines them; `render::picture` draws the
+//! same SVG to PNG for the chats. Colours are presentation attributes, not
+//! `style`, so the page's CSP needs no inline style, and every text names
+//! the font `render::picture` embeds.
+
+use std::fmt;
 
 use chrono::NaiveDate;
 
-use super::esc;
+use super::html::escape_html as esc;
 
 const RED: &str = "#d63031";
 const YELLOW: &str = "#f1c40f";
@@ -22,8 +26,27 @@ pub struct ZoneBar {
     pub green: usize,
 }
 
+/// One chart: its SVG and its size, so charts can be stacked into one
+/// picture.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    pub width: f64,
+    pub height: f64,
+    pub svg: String,
+}
+
+impl fmt::Display for Chart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.svg)
+    }
+}
+
+/// The font the charts name first: the one `render::picture` embeds
+/// (assets/fonts/README.md); a browser falls back to its own.
+pub const FONT_FAMILY: &str = "Noto Sans CJK SC";
+
 /// Stacked horizontal bars, one a zone, red first.
-pub fn lights_by_zone(bars: &[ZoneBar], title: &str) -> String {
+pub fn lights_by_zone(bars: &[ZoneBar], title: &str) -> Chart {
     let (label_w, bar_w, row_h) = (150.0, 420.0, 26.0);
     let most = bars
         .iter()
@@ -51,8 +74,151 @@ pub fn lights_by_zone(bars: &[ZoneBar], title: &str) -> String {
         let total = b.red + b.yellow + b.green;
         out.push_str(&text(x + 6.0, y + 17.0, "start", &total.to_string()));
     }
-    out.push_str("</svg>");
-    out
+    close(out, width, height)
+}
+
+/// One overdue milestone's bar: what it is and how many days it is late,
+/// with the figure as the reader's language writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaysBar {
+    pub label: String,
+    pub days: i64,
+    pub value: String,
+}
+
+/// Horizontal red bars, as long as the days overdue, worst first as given.
+pub fn overdue_days(bars: &[DaysBar], title: &str) -> Chart {
+    let (label_w, bar_w, row_h) = (200.0, 370.0, 26.0);
+    let most = bars.iter().map(|b| b.days).max().unwrap_or(0).max(1) as f64;
+    let height = row_h * bars.len() as f64 + 10.0;
+    let width = label_w + bar_w + 60.0;
+    let mut out = svg_open(width, height, title);
+    for (i, b) in bars.iter().enumerate() {
+        let y = 5.0 + row_h * i as f64;
+        out.push_str(&text(label_w - 8.0, y + 17.0, "end", &b.label));
+        let w = (bar_w * b.days.max(0) as f64 / most).max(2.0);
+        out.push_str(&format!(
+            "<rect x=\"{label_w:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{RED}\"/>",
+            y + 3.0
+        ));
+        out.push_str(&text(label_w + w + 6.0, y + 17.0, "start", &b.value));
+    }
+    close(out, width, height)
+}
+
+/// One rate over time: its name and its value (percent) at each point,
+/// none where there was nothing to count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<Option<f64>>,
+}
+
+const SERIES_COLOURS: [&str; 4] = ["#2962ff", "#27ae60", "#e67e22", "#8e44ad"];
+
+/// Lines from 0 to 100 %, one a rate, over the periods `labels` name, with
+/// a legend above.
+pub fn rates_trend(series: &[Series], labels: &[String], title: &str) -> Chart {
+    let (left, plot_w, plot_h, top) = (50.0, 560.0, 180.0, 40.0);
+    let (width, height) = (left + plot_w + 30.0, top + plot_h + 34.0);
+    let mut out = svg_open(width, height, title);
+    grid(&mut out, left, plot_w, top, plot_h);
+    let step = plot_w / (labels.len().max(2) - 1) as f64;
+    let at = |i: usize, v: f64| {
+        (
+            left + step * i as f64,
+            top + plot_h * (1.0 - v.clamp(0.0, 100.0) / 100.0),
+        )
+    };
+    for (k, s) in series.iter().enumerate() {
+        let colour = SERIES_COLOURS[k % SERIES_COLOURS.len()];
+        let lx = left + 140.0 * k as f64;
+        out.push_str(&format!(
+            "<rect x=\"{lx:.1}\" y=\"8\" width=\"14\" height=\"14\" fill=\"{colour}\"/>"
+        ));
+        out.push_str(&text(lx + 20.0, 20.0, "start", &s.name));
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, v)| v.map(|v| at(i, v)))
+            .collect();
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{x:.1},{y:.1}"))
+            .collect();
+        out.push_str(&format!(
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+            path.join(" ")
+        ));
+        for (x, y) in points {
+            out.push_str(&format!(
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{colour}\"/>"
+            ));
+        }
+    }
+    for (i, label) in labels.iter().enumerate() {
+        let anchor = match i {
+            0 => "start",
+            i if i + 1 == labels.len() => "end",
+            _ => "middle",
+        };
+        if labels.len() <= 6 || i == 0 || i + 1 == labels.len() {
+            out.push_str(&text(at(i, 0.0).0, top + plot_h + 20.0, anchor, label));
+        }
+    }
+    close(out, width, height)
+}
+
+/// Horizontal lines at 0, 50 and 100 %, labelled.
+fn grid(out: &mut String, left: f64, plot_w: f64, top: f64, plot_h: f64) {
+    for pct in [0, 50, 100] {
+        let y = top + plot_h * (1.0 - f64::from(pct) / 100.0);
+        out.push_str(&format!(
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#e3e5e8\"/>",
+            left + plot_w
+        ));
+        out.push_str(&text(left - 6.0, y + 4.0, "end", &format!("{pct}%")));
+    }
+}
+
+/// Charts one under another, each under its heading, on a white ground:
+/// one picture for a chat message.
+pub fn stack(title: &str, parts: &[(String, Chart)]) -> Chart {
+    let width = parts.iter().map(|(_, c)| c.width).fold(400.0, f64::max) + 20.0;
+    let mut body = format!(
+        "<text x=\"10\" y=\"28\" font-size=\"18\" font-weight=\"bold\" fill=\"{INK}\">{}</text>",
+        esc(title)
+    );
+    let mut y = 44.0;
+    for (heading, chart) in parts {
+        if !heading.is_empty() {
+            body.push_str(&text(10.0, y + 16.0, "start", heading));
+            y += 26.0;
+        }
+        body.push_str(&format!(
+            "<svg x=\"10\" y=\"{y:.1}\" width=\"{:.0}\" height=\"{:.0}\" viewBox=\"0 0 {:.0} {:.0}\">{}</svg>",
+            chart.width,
+            chart.height,
+            chart.width,
+            chart.height,
+            inner(&chart.svg)
+        ));
+        y += chart.height + 14.0;
+    }
+    let mut out = svg_open(width, y, title);
+    out.push_str(&format!(
+        "<rect x=\"0\" y=\"0\" width=\"{width:.0}\" height=\"{y:.0}\" fill=\"#fff\"/>"
+    ));
+    out.push_str(&body);
+    close(out, width, y)
+}
+
+/// A chart's drawing without its outer `<svg …>` and `</svg>`.
+fn inner(svg: &str) -> &str {
+    let start = svg.find('>').map_or(0, |i| i + 1);
+    let end = svg.rfind("</svg>").unwrap_or(svg.len());
+    &svg[start..end]
 }
 
 /// One milestone on the timeline.
@@ -78,7 +244,7 @@ pub struct GanttWords<'a> {
 /// Each milestone a row: a hollow diamond at the first pledge, small ticks
 /// at each revision, a line from the first pledge to the one in force (how
 /// far it slipped) and a filled dot at the actual date; today a dashed line.
-pub fn gantt(rows: &[GanttRow], today: NaiveDate, words: &GanttWords<'_>) -> String {
+pub fn gantt(rows: &[GanttRow], today: NaiveDate, words: &GanttWords<'_>) -> Chart {
     let dates = rows
         .iter()
         .flat_map(|r| r.pledges.iter().copied().chain(r.actual))
@@ -92,7 +258,8 @@ pub fn gantt(rows: &[GanttRow], today: NaiveDate, words: &GanttWords<'_>) -> Str
     let (label_w, plot_w, row_h, top) = (150.0, 560.0, 28.0, 30.0);
     let x = |d: NaiveDate| label_w + plot_w * (d - lo).num_days() as f64 / span;
     let height = top + row_h * rows.len() as f64 + 30.0;
-    let mut out = svg_open(label_w + plot_w + 20.0, height, words.title);
+    let width = label_w + plot_w + 20.0;
+    let mut out = svg_open(width, height, words.title);
     let bottom = height - 24.0;
     for (d, anchor) in [(lo, "start"), (hi, "end")] {
         out.push_str(&text(
@@ -112,8 +279,7 @@ pub fn gantt(rows: &[GanttRow], today: NaiveDate, words: &GanttWords<'_>) -> Str
         out.push_str(&text(label_w - 8.0, y + 5.0, "end", &r.name));
         gantt_row(&mut out, r, y, &x, words);
     }
-    out.push_str("</svg>");
-    out
+    close(out, width, height)
 }
 
 fn gantt_row(
@@ -159,17 +325,11 @@ fn gantt_row(
 }
 
 /// Progress (0–100) week by week, as a line with a dot a report.
-pub fn progress_line(points: &[(String, u8)], title: &str) -> String {
+pub fn progress_line(points: &[(String, u8)], title: &str) -> Chart {
     let (left, plot_w, plot_h, top) = (40.0, 600.0, 140.0, 10.0);
-    let mut out = svg_open(left + plot_w + 20.0, top + plot_h + 30.0, title);
-    for pct in [0, 50, 100] {
-        let y = top + plot_h * (1.0 - f64::from(pct) / 100.0);
-        out.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#e3e5e8\"/>",
-            left + plot_w
-        ));
-        out.push_str(&text(left - 6.0, y + 4.0, "end", &format!("{pct}%")));
-    }
+    let (width, height) = (left + plot_w + 20.0, top + plot_h + 30.0);
+    let mut out = svg_open(width, height, title);
+    grid(&mut out, left, plot_w, top, plot_h);
     let step = plot_w / (points.len().max(2) - 1) as f64;
     let at = |i: usize, p: u8| {
         (
@@ -201,15 +361,19 @@ pub fn progress_line(points: &[(String, u8)], title: &str) -> String {
         out.push_str(&text(left, bottom, "start", first));
         out.push_str(&text(left + plot_w, bottom, "end", last));
     }
-    out.push_str("</svg>");
-    out
+    close(out, width, height)
 }
 
 fn svg_open(width: f64, height: f64, title: &str) -> String {
     format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" role=\"img\" font-size=\"13\"><title>{}</title>",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" width=\"{width:.0}\" height=\"{height:.0}\" role=\"img\" font-size=\"13\" font-family=\"{FONT_FAMILY}, sans-serif\"><title>{}</title>",
         esc(title)
     )
+}
+
+fn close(mut svg: String, width: f64, height: f64) -> Chart {
+    svg.push_str("</svg>");
+    Chart { width, height, svg }
 }
 
 fn text(x: f64, y: f64, anchor: &str, s: &str) -> String {
@@ -239,7 +403,7 @@ mod tests {
                 green: 0,
             },
         ];
-        let svg = lights_by_zone(&bars, "t");
+        let svg = lights_by_zone(&bars, "t").svg;
         assert!(svg.contains("&lt;东区&gt;"), "{svg}");
         assert!(!svg.contains("<东区>"));
         // The longest bar fills the width: two reds of four are half of it.
@@ -269,7 +433,7 @@ mod tests {
             actual: "实际",
             today: "今天",
         };
-        let svg = gantt(&rows, d(7, 1), &words);
+        let svg = gantt(&rows, d(7, 1), &words).svg;
         assert_eq!(svg.matches("<title>调整").count(), 2, "{svg}");
         assert!(svg.contains("<title>首次承诺 2026-03-01</title>"));
         assert!(svg.contains("fill=\"#d63031\"><title>实际 2026-06-20</title>"));
