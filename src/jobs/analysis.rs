@@ -2,14 +2,13 @@
 //! ended, to every leadership chat, and after it its picture (the rates
 //! week by week).
 
-use crate::domain::analysis::{Analysis, compose_analysis, period_dates};
+use crate::domain::analysis::Analysis;
 use crate::domain::rhythm::RunCtx;
 use crate::domain::schedule::Job;
-use crate::domain::time::ReportingWeek;
 use crate::render::analysis::{render_analysis, trend_picture};
 use crate::render::text::t;
 use crate::service::portfolio;
-use crate::store::{Conn, Result, milestones, reports};
+use crate::store::{Conn, Result};
 
 use super::{JobDeps, Planned, html, leadership_chats, picture};
 
@@ -62,15 +61,5 @@ async fn analysis(
     period: &str,
     ctx: RunCtx,
 ) -> Result<Option<Analysis>> {
-    let settings = &deps.settings;
-    let Some((from, _)) = period_dates(period) else {
-        return Ok(None);
-    };
-    // Problems open at, or raised or closed since, the period's start.
-    let snaps = portfolio::snapshots_with(conn, settings, ReportingWeek::containing(from)).await?;
-    let all = reports::current_all(conn).await?;
-    let revisions = milestones::revisions_of_active(conn).await?;
-    Ok(compose_analysis(
-        period, &snaps, &all, &revisions, ctx.now, ctx.tz, ctx.policy,
-    ))
+    portfolio::analysis(conn, &deps.settings, period, ctx.now).await
 }

@@ -4,11 +4,13 @@
 //! and only in it, so a picture looks the same on every machine and
 //! Chinese renders where no font is installed.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
 use resvg::{tiny_skia, usvg};
 
 use crate::domain::bulletin::Bulletin;
+use crate::domain::indicators::Rates;
 use crate::domain::lang::Lang;
 use crate::domain::status::MilestoneStatus;
 
@@ -82,9 +84,10 @@ pub fn png(chart: &Chart, what: &'static str) -> Result<Vec<u8>, PictureError> {
     })
 }
 
-/// Each zone's lights as bars, in the zones' order.
-pub fn zone_bars(b: &Bulletin, lang: Lang) -> Vec<ZoneBar> {
-    b.by_zone
+/// Each zone's lights as bars, in the zones' order (the weekly picture's
+/// and the battle map's).
+pub fn zone_bars(by_zone: &BTreeMap<String, Rates>, lang: Lang) -> Vec<ZoneBar> {
+    by_zone
         .iter()
         .map(|(zone, r)| ZoneBar {
             zone: if zone.is_empty() {
@@ -99,10 +102,39 @@ pub fn zone_bars(b: &Bulletin, lang: Lang) -> Vec<ZoneBar> {
         .collect()
 }
 
+/// The longest-overdue milestones, worst first, as bars with their days
+/// (the weekly picture's and the late page's).
+pub fn overdue_bars(b: &Bulletin, lang: Lang) -> Vec<DaysBar> {
+    b.overdue
+        .iter()
+        .take(OVERDUE_BARS)
+        .filter_map(|m| match m.status {
+            MilestoneStatus::Overdue { days } => Some(DaysBar {
+                label: format!("{} {}", shortened(&m.project.name), m.milestone),
+                days,
+                value: t(lang, "chart.days", &[("days", days.to_string())]),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The title above the overdue bars: how many they show of how many.
+pub fn overdue_title(b: &Bulletin, shown: usize, lang: Lang) -> String {
+    t(
+        lang,
+        "chart.overdue_days",
+        &[
+            ("shown", shown.to_string()),
+            ("count", b.overdue.len().to_string()),
+        ],
+    )
+}
+
 /// The weekly picture: lights by zone, then the longest-overdue
 /// milestones' days; none for a portfolio without projects.
 pub fn bulletin_chart(b: &Bulletin, lang: Lang) -> Option<Chart> {
-    let bars = zone_bars(b, lang);
+    let bars = zone_bars(&b.by_zone, lang);
     if bars.is_empty() {
         return None;
     }
@@ -120,28 +152,9 @@ pub fn bulletin_chart(b: &Bulletin, lang: Lang) -> Option<Chart> {
         format!("{lights_title} · {counts}"),
         chart::lights_by_zone(&bars, &lights_title),
     )];
-    let days: Vec<DaysBar> = b
-        .overdue
-        .iter()
-        .take(OVERDUE_BARS)
-        .filter_map(|m| match m.status {
-            MilestoneStatus::Overdue { days } => Some(DaysBar {
-                label: format!("{} {}", shortened(&m.project.name), m.milestone),
-                days,
-                value: t(lang, "chart.days", &[("days", days.to_string())]),
-            }),
-            _ => None,
-        })
-        .collect();
+    let days = overdue_bars(b, lang);
     if !days.is_empty() {
-        let title = t(
-            lang,
-            "chart.overdue_days",
-            &[
-                ("shown", days.len().to_string()),
-                ("count", b.overdue.len().to_string()),
-            ],
-        );
+        let title = overdue_title(b, days.len(), lang);
         parts.push((title.clone(), chart::overdue_days(&days, &title)));
     }
     let title = t(

@@ -284,6 +284,15 @@ mod tests {
         );
         let messages = crate::bot::split::split_message(&text, 4096);
         assert!(messages.len() <= 3, "{} messages", messages.len());
+        assert!(text.contains("完整清单见 /export 导出的工作簿"), "{text}");
+        // Where the dashboard is served, the rest is on the battle map.
+        let mut b = b;
+        b.see_more = Some("https://duban.example/late".into());
+        let text = bulletin_html(&b, c);
+        assert!(
+            text.contains("另有 4980 条（园区A 1660 · 园区B 1660 · 园区C 1660），完整清单见挂图作战：https://duban.example/late"),
+            "{text}"
+        );
     }
 
     #[test]

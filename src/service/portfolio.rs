@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
+use crate::domain::analysis::{Analysis, compose_analysis, period_dates};
 use crate::domain::bulletin::{Bulletin, ProjectSnapshot, ReportHistory, compose};
 use crate::domain::model::Report;
 use crate::domain::model::Role;
@@ -106,6 +107,32 @@ pub async fn bulletin_with(
     let mut b = compose(week, now, settings.timezone, &snaps, settings.policy());
     b.see_more = settings.see_more();
     Ok(b)
+}
+
+/// The monthly analysis or quarterly review of `period` (`2026-11`,
+/// `2026-Q4`) as it stands at `now`; none for a period that does not parse.
+pub async fn analysis(
+    conn: &mut Conn,
+    settings: &Settings,
+    period: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Analysis>> {
+    let Some((from, _)) = period_dates(period) else {
+        return Ok(None);
+    };
+    // Problems open at, or raised or closed since, the period's start.
+    let snaps = snapshots_with(conn, settings, ReportingWeek::containing(from)).await?;
+    let all = reports::current_all(conn).await?;
+    let revisions = milestones::revisions_of_active(conn).await?;
+    Ok(compose_analysis(
+        period,
+        &snaps,
+        &all,
+        &revisions,
+        now,
+        settings.timezone,
+        settings.policy(),
+    ))
 }
 
 /// One project in full: its snapshot for the week of `now` (all of its

@@ -382,3 +382,17 @@ pub async fn posted(conn: &mut Conn, job: Job) -> Result<Vec<Posted>> {
     }
     Ok(out)
 }
+
+/// The picture of `job`'s message of `period` as sent (`Outgoing` as
+/// JSON), the first chat's; none if it was posted without one.
+pub async fn posted_picture(conn: &mut Conn, job: Job, period: &str) -> Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE job = $1 AND period = $2 AND sent_at IS NOT NULL \
+         AND chat_key LIKE '%#picture' ORDER BY chat_key LIMIT 1",
+    )
+    .bind(job.name())
+    .bind(period)
+    .fetch_optional(&mut *conn)
+    .await
+    .op("outbox::posted_picture")
+}

@@ -7,6 +7,7 @@
 
 mod access;
 mod pages;
+mod posts;
 
 use std::sync::Arc;
 
@@ -88,8 +89,9 @@ pub fn router(web: Web) -> Router {
         .route("/logout", get(access::logout))
         .route("/projects/{code}", get(pages::project))
         .route("/late", get(pages::late))
-        .route("/posts", get(pages::posts))
-        .route("/posts/{job}/{period}", get(pages::post))
+        .route("/posts", get(posts::posts))
+        .route("/posts/{job}/{period}", get(posts::post))
+        .route("/posts/{job}/{period}/picture.png", get(posts::picture))
         .route("/export.xlsx", get(pages::export))
         .route("/style.css", get(pages::style))
         .fallback(pages::not_found)

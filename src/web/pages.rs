@@ -12,14 +12,12 @@ use crate::domain::bulletin::{ProjectSnapshot, compose_with};
 use crate::domain::indicators::{BattleMap, Filter, Judged, Light, battle_map, light};
 use crate::domain::lang::Lang;
 use crate::domain::model::Stage;
-use crate::domain::outgoing::Posted;
-use crate::domain::schedule::Job;
 use crate::domain::time::ReportingWeek;
 use crate::render::page::denied::Denial;
 use crate::render::page::{self, Frame, STYLE};
 use crate::service::portfolio;
 use crate::sheets::{ExportScope, workbook};
-use crate::store::{StoreError, milestones, outbox, reports};
+use crate::store::{StoreError, milestones, reports};
 
 use super::Web;
 use super::access::{Refused, Viewer, viewer};
@@ -28,7 +26,7 @@ use super::access::{Refused, Viewer, viewer};
 /// and whether the viewer sees the whole portfolio.
 pub struct Asked {
     pub lang: Lang,
-    frame: Frame,
+    pub(super) frame: Frame,
 }
 
 impl Asked {
@@ -43,7 +41,7 @@ impl Asked {
     }
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(super) fn html(status: StatusCode, body: String) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -62,7 +60,7 @@ pub fn denied(asked: &Asked, d: Denial) -> Response {
 }
 
 /// 500, the error in the log and not on the page.
-fn failed(asked: &Asked, e: &dyn std::fmt::Display) -> Response {
+pub(super) fn failed(asked: &Asked, e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "dashboard: cannot answer");
     let text = page::esc(&asked.frame.t("web.failed", &[]));
     html(
@@ -72,7 +70,7 @@ fn failed(asked: &Asked, e: &dyn std::fmt::Display) -> Response {
 }
 
 /// The viewer, or the answer that refuses them.
-async fn admit(
+pub(super) async fn admit(
     web: &Web,
     headers: &HeaderMap,
     lang: Option<&str>,
@@ -182,7 +180,7 @@ pub async fn map(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct LangQuery {
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
 }
 
 pub async fn project(
@@ -258,66 +256,6 @@ pub async fn late(
         StatusCode::OK,
         page::late::render(&asked.frame, &b, j.now, tz),
     )
-}
-
-const POSTED: [Job; 3] = [Job::Bulletin, Job::Monthly, Job::Quarterly];
-
-async fn posted(web: &Web, job: Job) -> Result<Vec<Posted>, StoreError> {
-    outbox::posted(&mut *web.store.conn().await?, job).await
-}
-
-/// The posted bulletins are the whole portfolio's: leadership and admins only.
-pub async fn posts(
-    State(web): State<Web>,
-    headers: HeaderMap,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
-        Ok(x) => x,
-        Err(res) => return res,
-    };
-    if !v.whole() {
-        return denied(&asked, Denial::NotYours);
-    }
-    let mut lists = Vec::new();
-    for job in POSTED {
-        match posted(&web, job).await {
-            Ok(rows) => lists.push((job, rows)),
-            Err(e) => return failed(&asked, &e),
-        }
-    }
-    html(
-        StatusCode::OK,
-        page::posts::list(&asked.frame, &lists, web.settings.timezone),
-    )
-}
-
-pub async fn post(
-    State(web): State<Web>,
-    headers: HeaderMap,
-    Path((job, period)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    let (v, asked) = match admit(&web, &headers, q.lang.as_deref()).await {
-        Ok(x) => x,
-        Err(res) => return res,
-    };
-    if !v.whole() {
-        return denied(&asked, Denial::NotYours);
-    }
-    let Some(job) = POSTED.into_iter().find(|j| j.name() == job) else {
-        return denied(&asked, Denial::NotFound);
-    };
-    match posted(&web, job).await {
-        Ok(rows) => match rows.iter().find(|p| p.period == period) {
-            Some(p) => html(
-                StatusCode::OK,
-                page::posts::one(&asked.frame, p, web.settings.timezone),
-            ),
-            None => denied(&asked, Denial::NotFound),
-        },
-        Err(e) => failed(&asked, &e),
-    }
 }
 
 /// The export workbook of what the viewer sees, as `/export` sends it.

@@ -30,4 +30,5 @@ mod soak;
 mod statements;
 mod store;
 mod web;
+mod web_charts;
 mod webhook;

@@ -18,7 +18,7 @@ use crate::helpers::{EXAMPLE_CSV, TestDb, free_port, http_get_with, revised_csv,
 
 const SHANGHAI: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 pub const LEADER: i64 = 1006;
-const LIAISON: i64 = 2001;
+pub const LIAISON: i64 = 2001;
 
 pub fn now() -> DateTime<Utc> {
     sh(2026, 11, 27, 17, 0)
@@ -91,7 +91,7 @@ async fn portfolio(store: &Store, settings: &Settings) {
 /// from a clock the test holds.
 pub struct Dashboard {
     pub port: u16,
-    store: Store,
+    pub store: Store,
     settings: Arc<Settings>,
     clock: ManualClock,
     _stop: watch::Sender<bool>,
@@ -132,7 +132,7 @@ impl Dashboard {
         link.url.split_once("t=").unwrap().1.to_string()
     }
 
-    async fn get(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, String, String) {
         let cookie = token.map(|t| format!("duban_session={t}"));
         let headers: Vec<(&str, &str)> = cookie.iter().map(|c| ("Cookie", c.as_str())).collect();
         http_get_with(self.port, path, &headers).await

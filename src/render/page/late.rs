@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::bulletin::{Bulletin, MilestoneLine};
+use crate::render::chart::overdue_days;
+use crate::render::picture::{overdue_bars, overdue_title};
 use crate::render::text::{due, fmt_local, status_label};
 
 use super::map::urlencode;
@@ -16,6 +18,15 @@ pub fn render(f: &Frame, b: &Bulletin, as_of: DateTime<Utc>, tz: Tz) -> String {
         "<p class=\"muted\">{}</p>",
         esc(&f.t("web.as_of", &[("time", fmt_local(as_of, tz))]))
     );
+    let bars = overdue_bars(b, f.lang);
+    if !bars.is_empty() {
+        let title = overdue_title(b, bars.len(), f.lang);
+        body.push_str(&format!(
+            "<figure>{}<figcaption>{}</figcaption></figure>",
+            overdue_days(&bars, &title),
+            esc(&title)
+        ));
+    }
     let overdue = f.t("web.overdue", &[("count", b.overdue.len().to_string())]);
     lines(&mut body, f, &overdue, &b.overdue);
     let at_risk = f.t(

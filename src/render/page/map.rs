@@ -17,7 +17,8 @@ use crate::render::lights::reason;
 use crate::render::text::fmt_local;
 
 use super::{Frame, Nav, esc, light_badge};
-use crate::render::chart::{ZoneBar, lights_by_zone};
+use crate::render::chart::lights_by_zone;
+use crate::render::picture::zone_bars;
 
 /// What the battle map shows: the projects the filter admits (all but
 /// the light filter), their figures, and the filter's choices.
@@ -40,17 +41,7 @@ pub fn render(f: &Frame, v: &MapView<'_>) -> String {
     ));
     filters(&mut body, f, v);
     summary(&mut body, f, v);
-    let bars: Vec<ZoneBar> = v
-        .map
-        .by_zone
-        .iter()
-        .map(|(zone, r)| ZoneBar {
-            zone: zone_name(f, zone),
-            red: r.red,
-            yellow: r.yellow,
-            green: r.green,
-        })
-        .collect();
+    let bars = zone_bars(&v.map.by_zone, f.lang);
     if !bars.is_empty() {
         let title = f.t("web.chart_lights", &[]);
         body.push_str(&format!(

@@ -45,15 +45,26 @@ pub fn list(f: &Frame, posted: &[(Job, Vec<Posted>)], tz: Tz) -> String {
     f.page(Nav::Posts, &f.t("web.posts_title", &[]), &body)
 }
 
-/// One message as posted: its text, tags dropped, escaped again for the page.
-pub fn one(f: &Frame, p: &Posted, tz: Tz) -> String {
+/// The picture a message was posted with, from its own address.
+pub fn picture(f: &Frame, path: &str) -> String {
+    format!(
+        "<img class=\"chart\" src=\"{}\" alt=\"{}\">",
+        f.href(path),
+        esc(&f.t("web.posted_picture", &[]))
+    )
+}
+
+/// One message as posted: its chart (SVG or a posted picture), then its
+/// text, tags dropped, escaped again for the page.
+pub fn one(f: &Frame, p: &Posted, tz: Tz, chart: Option<&str>) -> String {
     let text = match serde_json::from_str::<Outgoing>(&p.payload) {
         Ok(out) if out.html => html_to_plain(&out.text),
         Ok(out) => out.text,
         Err(_) => f.t("web.post_unreadable", &[]),
     };
+    let figure = chart.map_or_else(String::new, |c| format!("<figure>{c}</figure>"));
     let body = format!(
-        "<p class=\"muted\">{}</p><pre class=\"post\">{}</pre>",
+        "<p class=\"muted\">{}</p>{figure}<pre class=\"post\">{}</pre>",
         esc(&f.t("web.posted_at", &[("time", fmt_local(p.sent_at, tz))])),
         esc(&text)
     );
