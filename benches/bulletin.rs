@@ -1,6 +1,7 @@
-//! Benchmark 3: composing (and rendering) the weekly bulletin for 1,000,
-//! 10,000 and 100,000 projects, from snapshots built in memory, with the
-//! peak heap it takes. `cargo bench --bench bulletin`.
+//! Benchmark 3: composing (and rendering, and drawing the picture of) the
+//! weekly bulletin for 1,000, 10,000 and 100,000 projects, from snapshots
+//! built in memory, with the peak heap it takes. `cargo bench --bench
+//! bulletin`.
 
 // The peak-heap figure needs a counting global allocator, which is unsafe
 // by nature; nothing else in the workspace may use `unsafe`.
@@ -21,6 +22,7 @@ use duban::domain::bulletin::{Policy, compose};
 use duban::domain::lang::Lang;
 use duban::domain::time::ReportingWeek;
 use duban::render::bulletin::render;
+use duban::render::picture::{bulletin_chart, png};
 
 /// The system allocator, counting the bytes live and their high-water mark,
 /// so the benchmark can say how much heap composing takes.
@@ -99,6 +101,12 @@ const POLICY: Policy = Policy {
     lights: duban::domain::indicators::LightRules::DEFAULT,
 };
 
+/// The bulletin's picture as posted: its charts drawn to PNG.
+fn drawn(b: &duban::domain::bulletin::Bulletin) -> Vec<u8> {
+    let chart = bulletin_chart(b, Lang::ZhCn).expect("a portfolio has a picture");
+    png(&chart, "bench").expect("the picture draws")
+}
+
 fn mib(bytes: usize) -> f64 {
     bytes as f64 / 1024.0 / 1024.0
 }
@@ -115,13 +123,17 @@ fn memory_report() {
         let (b, compose_peak, compose_time) =
             peak_of(|| compose(week, now, tz, black_box(&snaps), POLICY));
         let (text, render_peak, render_time) = peak_of(|| render(&b, Lang::ZhCn, tz));
+        let (picture, picture_peak, picture_time) = peak_of(|| drawn(&b));
         println!(
-            "  {n:>7} projects: snapshots {:.1} MiB | compose {:.1} ms, peak {:.1} MiB | render {:.1} ms, peak {:.1} MiB | {} overdue, {} at risk, {} lines, {:.1} MiB of text",
+            "  {n:>7} projects: snapshots {:.1} MiB | compose {:.1} ms, peak {:.1} MiB | render {:.1} ms, peak {:.1} MiB | picture {:.1} ms, peak {:.1} MiB, {:.0} KiB of PNG | {} overdue, {} at risk, {} lines, {:.1} MiB of text",
             mib(input),
             compose_time.as_secs_f64() * 1e3,
             mib(compose_peak),
             render_time.as_secs_f64() * 1e3,
             mib(render_peak),
+            picture_time.as_secs_f64() * 1e3,
+            mib(picture_peak),
+            picture.len() as f64 / 1024.0,
             b.overdue.len(),
             b.at_risk.len(),
             text.lines().count(),
@@ -148,6 +160,9 @@ fn benches(c: &mut Criterion) {
         let composed = compose(week, now, tz, &snaps, POLICY);
         group.bench_with_input(BenchmarkId::new("render", n), &composed, |b, composed| {
             b.iter(|| render(black_box(composed), Lang::ZhCn, tz));
+        });
+        group.bench_with_input(BenchmarkId::new("picture", n), &composed, |b, composed| {
+            b.iter(|| drawn(black_box(composed)));
         });
     }
     group.finish();

@@ -66,3 +66,4 @@ pub(super) fn describe() {
         "How late the job's last run started after its scheduled time, by job"
     );
 }
+pub const DASHBOARD_SNAPSHOTS: &str = "duban_dashboard_snapshot_reads_total";

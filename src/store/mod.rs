@@ -18,6 +18,7 @@ pub mod reports;
 pub mod retention;
 pub mod secrets;
 pub mod transient;
+pub mod version;
 
 use std::path::Path;
 

@@ -8,6 +8,7 @@
 mod access;
 mod pages;
 mod posts;
+mod snapshots;
 
 use std::sync::Arc;
 
@@ -53,6 +54,7 @@ pub struct Web {
     settings: Arc<Settings>,
     clock: Arc<dyn Clock>,
     signer: Signer,
+    snapshots: Arc<snapshots::Cache>,
 }
 
 impl Web {
@@ -68,6 +70,7 @@ impl Web {
             settings,
             clock,
             signer,
+            snapshots: Arc::default(),
         })
     }
 }

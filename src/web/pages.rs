@@ -1,7 +1,9 @@
 //! One handler a page: who asks (`access.rs`), what they may see read from
 //! the store, the page rendered by `src/render/page`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -102,13 +104,14 @@ async fn visible(
     web: &Web,
     headers: &HeaderMap,
     lang: Option<&str>,
-) -> Result<(Asked, Judged, Vec<ProjectSnapshot>), Response> {
+) -> Result<(Asked, Judged, Arc<Vec<ProjectSnapshot>>), Response> {
     let (v, asked) = admit(web, headers, lang).await?;
     let j = web.judged();
-    match portfolio::snapshots(&web.store, &web.settings, j.week).await {
-        Ok(mut snaps) => {
-            snaps.retain(|s| v.sees(s.project.id));
-            Ok((asked, j, snaps))
+    match web.snapshots.get(&web.store, &web.settings, j.week).await {
+        Ok(all) if v.whole() => Ok((asked, j, all)),
+        Ok(all) => {
+            let mine = all.iter().filter(|s| v.sees(s.project.id)).cloned();
+            Ok((asked, j, Arc::new(mine.collect())))
         }
         Err(e) => Err(failed(&asked, &e)),
     }
@@ -159,10 +162,12 @@ pub async fn map(
     let zones = distinct(|s| &s.project.zone);
     let chains = distinct(|s| &s.project.industry_chain);
     let filter = q.filter();
-    let snaps: Vec<ProjectSnapshot> = all
-        .into_iter()
-        .filter(|s| filter.admits(&s.project))
-        .collect();
+    let snaps: Cow<'_, [ProjectSnapshot]> = if filter == Filter::default() {
+        Cow::Borrowed(&all[..])
+    } else {
+        let admitted = all.iter().filter(|s| filter.admits(&s.project)).cloned();
+        Cow::Owned(admitted.collect())
+    };
     let map = battle_map(&snaps, j);
     let bulletin = compose_with(j, web.settings.timezone, &snaps, &map);
     let view = page::map::MapView {

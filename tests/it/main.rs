@@ -30,5 +30,6 @@ mod soak;
 mod statements;
 mod store;
 mod web;
+mod web_cache;
 mod web_charts;
 mod webhook;

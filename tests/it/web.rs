@@ -92,7 +92,7 @@ async fn portfolio(store: &Store, settings: &Settings) {
 pub struct Dashboard {
     pub port: u16,
     pub store: Store,
-    settings: Arc<Settings>,
+    pub settings: Arc<Settings>,
     clock: ManualClock,
     _stop: watch::Sender<bool>,
 }
