@@ -43,6 +43,7 @@ pub async fn plan(
                 .push((item.clone(), groups.clone()));
         }
     }
+    let see_more = deps.settings.see_more();
     Ok(by_liaison
         .into_values()
         .map(|(person, items)| {
@@ -50,7 +51,10 @@ pub async fn plan(
             let mut only: Vec<LiaisonItem> = items.iter().map(|(i, _)| i.clone()).collect();
             worst_first(&mut only);
             let private = person.account.private_chat();
-            let mut out = html(private.clone(), deadline_text(&only, week, ctx));
+            let mut out = html(
+                private.clone(),
+                deadline_text(&only, week, ctx, see_more.as_deref()),
+            );
             out.fallback = items
                 .iter()
                 .flat_map(|(item, groups)| {

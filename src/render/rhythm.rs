@@ -168,7 +168,14 @@ fn item_lines(item: &LiaisonItem, lang: Lang) -> Vec<String> {
 
 /// The private ping to one liaison, covering all their projects: the first
 /// `list_limit` of `items` (sorted by `rhythm::worst_first`), then a count.
-pub fn deadline_text(items: &[LiaisonItem], week: ReportingWeek, c: RunCtx) -> String {
+/// `see_more`: where the rest of a capped list is (the dashboard's late
+/// page, which shows a liaison their projects), if it is served.
+pub fn deadline_text(
+    items: &[LiaisonItem],
+    week: ReportingWeek,
+    c: RunCtx,
+    see_more: Option<&str>,
+) -> String {
     let RunCtx { lang, late, .. } = c;
     let mut out: Vec<String> = late_line(lang, late).into_iter().collect();
     out.push(format!(
@@ -186,11 +193,15 @@ pub fn deadline_text(items: &[LiaisonItem], week: ReportingWeek, c: RunCtx) -> S
     }
     if items.len() > limit {
         out.push(String::new());
-        out.push(escape_html(&t(
-            lang,
-            "deadline.more",
-            &[("count", (items.len() - limit).to_string())],
-        )));
+        let count = (items.len() - limit).to_string();
+        out.push(escape_html(&match see_more {
+            Some(url) => t(
+                lang,
+                "deadline.more_map",
+                &[("count", count), ("url", url.to_string())],
+            ),
+            None => t(lang, "deadline.more", &[("count", count)]),
+        }));
     }
     out.join("\n")
 }
@@ -318,10 +329,20 @@ mod tests {
         // One project much later than the rest: it comes first.
         items[150].milestones[0].2 = crate::domain::status::MilestoneStatus::Overdue { days: 90 };
         crate::domain::rhythm::worst_first(&mut items);
-        let text = deadline_text(&items, week, c);
+        let text = deadline_text(&items, week, c, None);
         let listed: Vec<&str> = text.lines().filter(|l| l.starts_with('P')).collect();
         assert_eq!(listed.len(), 20, "{text}");
         assert!(listed[0].starts_with("P0150"), "{text}");
-        assert!(text.contains("另有 180 个项目需要关注"), "{text}");
+        assert!(
+            text.contains("另有 180 个项目需要关注，完整清单见 /export"),
+            "{text}"
+        );
+        let text = deadline_text(&items, week, c, Some("https://duban.example/late"));
+        assert!(
+            text.contains(
+                "另有 180 个项目需要关注，完整清单见挂图作战：https://duban.example/late"
+            ),
+            "{text}"
+        );
     }
 }
