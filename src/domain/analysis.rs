@@ -21,7 +21,7 @@ pub fn is_start_milestone(name: &str) -> bool {
     )
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Analysis {
     pub period: String,
     pub from: NaiveDate,
@@ -138,19 +138,9 @@ pub fn compose_analysis(
         as_of: now,
         project_count: snaps.len(),
         planned_total: snaps.iter().map(|s| s.project.investment).sum(),
-        invested_in_period: 0,
-        invested_cumulative: 0,
-        due: 0,
-        on_time: 0,
-        late: 0,
-        missed: 0,
-        start_pledged: 0,
-        started: 0,
-        problems_opened: 0,
-        problems_closed: 0,
-        bottom: Vec::new(),
         trend,
         previous,
+        ..Analysis::default()
     };
     for s in snaps {
         add_project(&mut a, s, reports, tz);

@@ -239,24 +239,13 @@ mod tests {
             to: d(11, 30),
             as_of: chrono::Utc.with_ymd_and_hms(2026, 12, 1, 1, 0, 0).unwrap(),
             project_count: 4,
-            planned_total: 0,
-            invested_in_period: 0,
-            invested_cumulative: 0,
-            due: 0,
-            on_time: 0,
-            late: 0,
-            missed: 0,
-            start_pledged: 0,
-            started: 0,
-            problems_opened: 0,
-            problems_closed: 0,
-            bottom: Vec::new(),
             trend: weeks
                 .iter()
                 .enumerate()
                 .map(|(i, w)| (*w, rates(i.min(3), 1)))
                 .collect(),
             previous: Some(("2026-10".into(), rates(1, 3))),
+            ..Analysis::default()
         }
     }
 

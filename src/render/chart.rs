@@ -119,66 +119,112 @@ const SERIES_COLOURS: [&str; 4] = ["#2962ff", "#27ae60", "#e67e22", "#8e44ad"];
 /// Lines from 0 to 100 %, one a rate, over the periods `labels` name, with
 /// a legend above.
 pub fn rates_trend(series: &[Series], labels: &[String], title: &str) -> Chart {
-    let (left, plot_w, plot_h, top) = (50.0, 560.0, 180.0, 40.0);
-    let (width, height) = (left + plot_w + 30.0, top + plot_h + 34.0);
+    let plot = Plot::new(50.0, 560.0, 180.0, 40.0, labels.len());
+    let (width, height) = (plot.right() + 30.0, plot.bottom() + 34.0);
     let mut out = svg_open(width, height, title);
-    grid(&mut out, left, plot_w, top, plot_h);
-    let step = plot_w / (labels.len().max(2) - 1) as f64;
-    let at = |i: usize, v: f64| {
-        (
-            left + step * i as f64,
-            top + plot_h * (1.0 - v.clamp(0.0, 100.0) / 100.0),
-        )
-    };
+    grid(&mut out, &plot);
     for (k, s) in series.iter().enumerate() {
         let colour = SERIES_COLOURS[k % SERIES_COLOURS.len()];
-        let lx = left + 140.0 * k as f64;
+        let lx = plot.left + 140.0 * k as f64;
         out.push_str(&format!(
             "<rect x=\"{lx:.1}\" y=\"8\" width=\"14\" height=\"14\" fill=\"{colour}\"/>"
         ));
         out.push_str(&text(lx + 20.0, 20.0, "start", &s.name));
-        let points: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .enumerate()
-            .filter_map(|(i, v)| v.map(|v| at(i, v)))
-            .collect();
-        let path: Vec<String> = points
-            .iter()
-            .map(|(x, y)| format!("{x:.1},{y:.1}"))
-            .collect();
-        out.push_str(&format!(
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
-            path.join(" ")
-        ));
-        for (x, y) in points {
-            out.push_str(&format!(
-                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3\" fill=\"{colour}\"/>"
-            ));
-        }
+        line(&mut out, &plot, &s.points, colour, &[]);
     }
+    let every = labels.len() <= 6;
     for (i, label) in labels.iter().enumerate() {
         let anchor = match i {
             0 => "start",
             i if i + 1 == labels.len() => "end",
             _ => "middle",
         };
-        if labels.len() <= 6 || i == 0 || i + 1 == labels.len() {
-            out.push_str(&text(at(i, 0.0).0, top + plot_h + 20.0, anchor, label));
+        if every || i == 0 || i + 1 == labels.len() {
+            out.push_str(&text(
+                plot.at(i, 0.0).0,
+                plot.bottom() + 20.0,
+                anchor,
+                label,
+            ));
         }
     }
     close(out, width, height)
 }
 
-/// Horizontal lines at 0, 50 and 100 %, labelled.
-fn grid(out: &mut String, left: f64, plot_w: f64, top: f64, plot_h: f64) {
-    for pct in [0, 50, 100] {
-        let y = top + plot_h * (1.0 - f64::from(pct) / 100.0);
+/// Where a line chart's points fall: `n` points spread over the plot's
+/// width, 0 to 100 % up its height.
+struct Plot {
+    left: f64,
+    width: f64,
+    height: f64,
+    top: f64,
+    step: f64,
+}
+
+impl Plot {
+    fn new(left: f64, width: f64, height: f64, top: f64, n: usize) -> Plot {
+        let step = width / (n.max(2) - 1) as f64;
+        Plot {
+            left,
+            width,
+            height,
+            top,
+            step,
+        }
+    }
+
+    fn at(&self, i: usize, percent: f64) -> (f64, f64) {
+        (
+            self.left + self.step * i as f64,
+            self.top + self.height * (1.0 - percent.clamp(0.0, 100.0) / 100.0),
+        )
+    }
+
+    fn right(&self) -> f64 {
+        self.left + self.width
+    }
+
+    fn bottom(&self) -> f64 {
+        self.top + self.height
+    }
+}
+
+/// One line through the points that have a value, a dot at each, with
+/// `tips[i]` as the dot's tooltip where given.
+fn line(out: &mut String, plot: &Plot, values: &[Option<f64>], colour: &str, tips: &[String]) {
+    let points: Vec<(usize, f64, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, plot.at(i, v).0, plot.at(i, v).1)))
+        .collect();
+    let path: Vec<String> = points
+        .iter()
+        .map(|(_, x, y)| format!("{x:.1},{y:.1}"))
+        .collect();
+    out.push_str(&format!(
+        "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"/>",
+        path.join(" ")
+    ));
+    for (i, x, y) in points {
+        let tip = tips
+            .get(i)
+            .map_or_else(String::new, |t| format!("<title>{}</title>", esc(t)));
         out.push_str(&format!(
-            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#e3e5e8\"/>",
-            left + plot_w
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"{colour}\">{tip}</circle>"
         ));
-        out.push_str(&text(left - 6.0, y + 4.0, "end", &format!("{pct}%")));
+    }
+}
+
+/// Horizontal lines at 0, 50 and 100 %, labelled.
+fn grid(out: &mut String, plot: &Plot) {
+    for pct in [0, 50, 100] {
+        let y = plot.at(0, f64::from(pct)).1;
+        out.push_str(&format!(
+            "<line x1=\"{}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{y:.1}\" stroke=\"#e3e5e8\"/>",
+            plot.left,
+            plot.right()
+        ));
+        out.push_str(&text(plot.left - 6.0, y + 4.0, "end", &format!("{pct}%")));
     }
 }
 
@@ -326,40 +372,17 @@ fn gantt_row(
 
 /// Progress (0–100) week by week, as a line with a dot a report.
 pub fn progress_line(points: &[(String, u8)], title: &str) -> Chart {
-    let (left, plot_w, plot_h, top) = (40.0, 600.0, 140.0, 10.0);
-    let (width, height) = (left + plot_w + 20.0, top + plot_h + 30.0);
+    let plot = Plot::new(40.0, 600.0, 140.0, 10.0, points.len());
+    let (width, height) = (plot.right() + 20.0, plot.bottom() + 30.0);
     let mut out = svg_open(width, height, title);
-    grid(&mut out, left, plot_w, top, plot_h);
-    let step = plot_w / (points.len().max(2) - 1) as f64;
-    let at = |i: usize, p: u8| {
-        (
-            left + step * i as f64,
-            top + plot_h * (1.0 - f64::from(p) / 100.0),
-        )
-    };
-    let path: Vec<String> = points
-        .iter()
-        .enumerate()
-        .map(|(i, (_, p))| {
-            let (x, y) = at(i, *p);
-            format!("{x:.1},{y:.1}")
-        })
-        .collect();
-    out.push_str(&format!(
-        "<polyline points=\"{}\" fill=\"none\" stroke=\"#2962ff\" stroke-width=\"2\"/>",
-        path.join(" ")
-    ));
-    for (i, (week, p)) in points.iter().enumerate() {
-        let (x, y) = at(i, *p);
-        out.push_str(&format!(
-            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"#2962ff\"><title>{} {p}%</title></circle>",
-            esc(week)
-        ));
-    }
+    grid(&mut out, &plot);
+    let values: Vec<Option<f64>> = points.iter().map(|(_, p)| Some(f64::from(*p))).collect();
+    let tips: Vec<String> = points.iter().map(|(w, p)| format!("{w} {p}%")).collect();
+    line(&mut out, &plot, &values, "#2962ff", &tips);
     if let (Some((first, _)), Some((last, _))) = (points.first(), points.last()) {
-        let bottom = top + plot_h + 20.0;
-        out.push_str(&text(left, bottom, "start", first));
-        out.push_str(&text(left + plot_w, bottom, "end", last));
+        let bottom = plot.bottom() + 20.0;
+        out.push_str(&text(plot.left, bottom, "start", first));
+        out.push_str(&text(plot.right(), bottom, "end", last));
     }
     close(out, width, height)
 }
