@@ -47,34 +47,15 @@ pub const FONT_FAMILY: &str = "Noto Sans CJK SC";
 
 /// Stacked horizontal bars, one a zone, red first.
 pub fn lights_by_zone(bars: &[ZoneBar], title: &str) -> Chart {
-    let (label_w, bar_w, row_h) = (150.0, 420.0, 26.0);
-    let most = bars
+    let rows: Vec<Row<'_>> = bars
         .iter()
-        .map(|b| b.red + b.yellow + b.green)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let height = row_h * bars.len() as f64 + 10.0;
-    let width = label_w + bar_w + 60.0;
-    let mut out = svg_open(width, height, title);
-    for (i, b) in bars.iter().enumerate() {
-        let y = 5.0 + row_h * i as f64;
-        out.push_str(&text(label_w - 8.0, y + 17.0, "end", &b.zone));
-        let mut x = label_w;
-        for (n, colour) in [(b.red, RED), (b.yellow, YELLOW), (b.green, GREEN)] {
-            let w = bar_w * n as f64 / most;
-            if n > 0 {
-                out.push_str(&format!(
-                    "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{colour}\"><title>{n}</title></rect>",
-                    y + 3.0
-                ));
-            }
-            x += w;
-        }
-        let total = b.red + b.yellow + b.green;
-        out.push_str(&text(x + 6.0, y + 17.0, "start", &total.to_string()));
-    }
-    close(out, width, height)
+        .map(|b| Row {
+            label: &b.zone,
+            parts: vec![(b.red, RED), (b.yellow, YELLOW), (b.green, GREEN)],
+            after: (b.red + b.yellow + b.green).to_string(),
+        })
+        .collect();
+    horizontal(&rows, 150.0, 420.0, title)
 }
 
 /// One overdue milestone's bar: what it is and how many days it is late,
@@ -88,20 +69,47 @@ pub struct DaysBar {
 
 /// Horizontal red bars, as long as the days overdue, worst first as given.
 pub fn overdue_days(bars: &[DaysBar], title: &str) -> Chart {
-    let (label_w, bar_w, row_h) = (200.0, 370.0, 26.0);
-    let most = bars.iter().map(|b| b.days).max().unwrap_or(0).max(1) as f64;
-    let height = row_h * bars.len() as f64 + 10.0;
+    let rows: Vec<Row<'_>> = bars
+        .iter()
+        .map(|b| Row {
+            label: &b.label,
+            parts: vec![(usize::try_from(b.days).unwrap_or(0), RED)],
+            after: b.value.clone(),
+        })
+        .collect();
+    horizontal(&rows, 200.0, 370.0, title)
+}
+
+/// One bar of a horizontal bar chart: its label, its parts end to end
+/// (a count and a colour each), and what is written after it.
+struct Row<'a> {
+    label: &'a str,
+    parts: Vec<(usize, &'static str)>,
+    after: String,
+}
+
+/// Bars one under another, labels right-aligned before them; the longest
+/// bar fills `bar_w`, a part of one at least 2 wide so it shows.
+fn horizontal(rows: &[Row<'_>], label_w: f64, bar_w: f64, title: &str) -> Chart {
+    let row_h = 26.0;
+    let total = |r: &Row<'_>| r.parts.iter().map(|(n, _)| n).sum::<usize>();
+    let most = rows.iter().map(total).max().unwrap_or(0).max(1) as f64;
+    let height = row_h * rows.len() as f64 + 10.0;
     let width = label_w + bar_w + 60.0;
     let mut out = svg_open(width, height, title);
-    for (i, b) in bars.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         let y = 5.0 + row_h * i as f64;
-        out.push_str(&text(label_w - 8.0, y + 17.0, "end", &b.label));
-        let w = (bar_w * b.days.max(0) as f64 / most).max(2.0);
-        out.push_str(&format!(
-            "<rect x=\"{label_w:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{RED}\"/>",
-            y + 3.0
-        ));
-        out.push_str(&text(label_w + w + 6.0, y + 17.0, "start", &b.value));
+        out.push_str(&text(label_w - 8.0, y + 17.0, "end", r.label));
+        let mut x = label_w;
+        for (n, colour) in r.parts.iter().filter(|(n, _)| *n > 0) {
+            let w = (bar_w * *n as f64 / most).max(2.0);
+            out.push_str(&format!(
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"18\" fill=\"{colour}\"><title>{n}</title></rect>",
+                y + 3.0
+            ));
+            x += w;
+        }
+        out.push_str(&text(x + 6.0, y + 17.0, "start", &r.after));
     }
     close(out, width, height)
 }
