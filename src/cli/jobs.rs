@@ -96,7 +96,16 @@ fn print_outcome(outcome: &Outcome, dry_run: bool) -> anyhow::Result<()> {
     }
     if dry_run {
         for p in &outcome.planned {
-            println!("→ {}\n{}\n", p.chat_key, html_to_plain(&p.out.text));
+            let text = html_to_plain(&p.out.text);
+            match &p.out.picture {
+                Some(f) => println!(
+                    "→ {} (picture {}, {} KiB)\n{text}\n",
+                    p.chat_key,
+                    f.file_name,
+                    f.bytes.len().div_ceil(1024)
+                ),
+                None => println!("→ {}\n{text}\n", p.chat_key),
+            }
         }
         println!(
             "{} {}: {} message(s) would be sent (dry run)",

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::config::Settings;
 use crate::domain::analysis::{Analysis, compose_analysis, period_dates};
 use crate::domain::bulletin::{Bulletin, ProjectSnapshot, ReportHistory, compose};
-use crate::domain::model::Report;
-use crate::domain::model::Role;
+use crate::domain::model::{Problem, Report, Role};
 use crate::domain::time::ReportingWeek;
 use crate::store::{Conn, Result, Store, milestones, people, problems, projects, reports};
 
@@ -36,27 +35,60 @@ pub async fn snapshots_with(
     for m in milestones::of_active_projects(&mut *conn).await? {
         ms.entry(m.project_id).or_default().push(m);
     }
-    let mut rs: HashMap<i64, Report> = reports::current_for_week(&mut *conn, week)
+    let mut weekly = weekly(conn, settings, week).await?;
+    Ok(projects
+        .into_iter()
+        .map(|p| {
+            let mut snap = ProjectSnapshot {
+                liaison: liaisons.remove(&p.id),
+                milestones: ms.remove(&p.id).unwrap_or_default(),
+                report: None,
+                problems: Vec::new(),
+                history: ReportHistory::default(),
+                project: p,
+            };
+            weekly.fill(&mut snap);
+            snap
+        })
+        .collect())
+}
+
+/// What of the snapshots changes all week, by project: the report in
+/// force for the week, the reports up to it summed up, and the problems
+/// open or changed since the week began. The dashboard re-reads these
+/// alone when only they have changed (`src/web/snapshots.rs`).
+pub struct Weekly {
+    reports: HashMap<i64, Report>,
+    histories: HashMap<i64, ReportHistory>,
+    problems: HashMap<i64, Vec<Problem>>,
+}
+
+impl Weekly {
+    /// Puts the project's weekly parts into its snapshot, in place of
+    /// what it had.
+    pub fn fill(&mut self, snap: &mut ProjectSnapshot) {
+        let id = snap.project.id;
+        snap.report = self.reports.remove(&id);
+        snap.history = self.histories.remove(&id).unwrap_or_default();
+        snap.problems = self.problems.remove(&id).unwrap_or_default();
+    }
+}
+
+pub async fn weekly(conn: &mut Conn, settings: &Settings, week: ReportingWeek) -> Result<Weekly> {
+    let reports = reports::current_for_week(&mut *conn, week)
         .await?
         .into_iter()
         .map(|r| (r.project_id, r))
         .collect();
-    let mut ps: HashMap<i64, Vec<_>> = HashMap::new();
+    let mut problems: HashMap<i64, Vec<_>> = HashMap::new();
     for p in problems::relevant_since(&mut *conn, week.start(settings.timezone)).await? {
-        ps.entry(p.project_id).or_default().push(p);
+        problems.entry(p.project_id).or_default().push(p);
     }
-    let mut hs = histories(conn, week).await?;
-    Ok(projects
-        .into_iter()
-        .map(|p| ProjectSnapshot {
-            liaison: liaisons.remove(&p.id),
-            milestones: ms.remove(&p.id).unwrap_or_default(),
-            report: rs.remove(&p.id),
-            problems: ps.remove(&p.id).unwrap_or_default(),
-            history: hs.remove(&p.id).unwrap_or_default(),
-            project: p,
-        })
-        .collect())
+    Ok(Weekly {
+        reports,
+        histories: histories(conn, week).await?,
+        problems,
+    })
 }
 
 /// One project's reports up to `week` summed up, for its light.

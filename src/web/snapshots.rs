@@ -1,8 +1,10 @@
 //! The portfolio's snapshots as the dashboard's pages read them, kept
 //! between requests until the data changes (`store::version`) or the week
-//! turns. Reading 10,000 projects' rows is most of a battle map's time
-//! (BENCHMARKS.md, section 7); judging and rendering them is a tenth of it.
-//! Who may see which of them is decided afresh at every request.
+//! turns; when only the week's reports and problems changed (a report came
+//! in), only those are read again. Reading 10,000 projects' rows is most of
+//! a battle map's time (BENCHMARKS.md, section 7); judging and rendering
+//! them is a tenth of it. Who may see which of them is decided afresh at
+//! every request.
 
 use std::sync::Arc;
 
@@ -11,7 +13,8 @@ use crate::domain::bulletin::ProjectSnapshot;
 use crate::domain::time::ReportingWeek;
 use crate::ops::names;
 use crate::service::portfolio;
-use crate::store::{Store, StoreError, version};
+use crate::store::version::{self, Version};
+use crate::store::{Store, StoreError};
 
 #[derive(Default)]
 pub struct Cache {
@@ -19,7 +22,7 @@ pub struct Cache {
 }
 
 struct Kept {
-    version: String,
+    version: Version,
     week: ReportingWeek,
     snaps: Arc<Vec<ProjectSnapshot>>,
 }
@@ -37,15 +40,21 @@ impl Cache {
         // token, never older (src/store/version.rs).
         let version = version::current(store).await?;
         let mut kept = self.kept.lock().await;
-        if let Some(k) = kept
-            .as_ref()
-            .filter(|k| k.version == version && k.week == week)
-        {
-            metrics::counter!(names::DASHBOARD_SNAPSHOTS, "read" => "kept").increment(1);
-            return Ok(k.snaps.clone());
-        }
-        metrics::counter!(names::DASHBOARD_SNAPSHOTS, "read" => "store").increment(1);
-        let snaps = Arc::new(portfolio::snapshots(store, settings, week).await?);
+        let (read, snaps) = match kept.as_ref().filter(|k| k.week == week) {
+            Some(k) if k.version == version => ("kept", k.snaps.clone()),
+            Some(k) if k.version.portfolio == version.portfolio => {
+                let mut conn = store.conn().await?;
+                let mut weekly = portfolio::weekly(&mut conn, settings, week).await?;
+                let mut snaps = (*k.snaps).clone();
+                snaps.iter_mut().for_each(|s| weekly.fill(s));
+                ("weekly", Arc::new(snaps))
+            }
+            _ => {
+                let snaps = portfolio::snapshots(store, settings, week).await?;
+                ("store", Arc::new(snaps))
+            }
+        };
+        metrics::counter!(names::DASHBOARD_SNAPSHOTS, "read" => read).increment(1);
         *kept = Some(Kept {
             version,
             week,
