@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod faults;
+pub mod feishu;
 pub mod jobs;
 pub mod ops;
 pub mod render;
