@@ -9,7 +9,7 @@ use crate::bot::{self, BotError};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::faults::Hooks;
-use crate::jobs::{JobDeps, scheduler};
+use crate::jobs::{JobDeps, Messenger, scheduler};
 use crate::ops::{self, Health};
 use crate::store::Store;
 use crate::web;
@@ -62,51 +62,14 @@ async fn run_instance(
         hooks: hooks.clone(),
     };
     let health = Arc::new(Health::default());
-    let ops = match &settings.ops.listen {
-        Some(addr) => {
-            let listener = ops::listen(addr).await?;
-            let (store, health, shutdown) = (store.clone(), health.clone(), shutdown.clone());
-            Some(tokio::spawn(async move {
-                if let Err(e) = ops::serve(listener, store, health, shutdown).await {
-                    tracing::error!(error = %e, "ops endpoints stopped");
-                }
-            }))
-        }
-        None => None,
-    };
+    let ops = serve_ops(&settings, &store, &health, &shutdown).await?;
     let web = serve_web(&settings, &store, &clock, &shutdown).await?;
     let messenger = connected.messenger(store.clone());
     // The jobs run on the leader only (`bot/lead.rs`): one sender keeps
     // Telegram's limits, and the ledger's claims still make every message
     // once however the lead moves.
     let (led, leads) = tokio::sync::oneshot::channel::<bot::Prepared>();
-    let scheduler_clock = clock.clone();
-    let mut scheduler_shutdown = shutdown.clone();
-    let scheduler = tokio::spawn(async move {
-        let prepared = tokio::select! {
-            _ = scheduler_shutdown.wait_for(|s| *s) => return,
-            lead = leads => match lead {
-                Ok(prepared) => prepared,
-                Err(_) => return,
-            },
-        };
-        // The clock is read before the bot takes updates, so a test (or a
-        // rehearsal with --now) that moves it next finds the jobs waiting.
-        let start = match scheduler::prepare(&jobs, scheduler_clock.as_ref()).await {
-            Ok(start) => start,
-            Err(e) => {
-                tracing::error!(error = %e, "scheduler cannot start");
-                return;
-            }
-        };
-        if prepared.send(()).is_err() {
-            tracing::debug!("the bot stopped before the scheduler was ready");
-        }
-        let clock = scheduler_clock.as_ref();
-        if let Err(e) = scheduler::run(jobs, start, &messenger, clock, scheduler_shutdown).await {
-            tracing::error!(error = %e, "scheduler stopped");
-        }
-    });
+    let scheduler = spawn_scheduler(jobs, clock.clone(), messenger, shutdown.clone(), leads);
     let result = bot::serve(
         connected,
         settings,
@@ -133,6 +96,60 @@ async fn run_instance(
     }
     store.close().await;
     result
+}
+
+/// `/healthz`, `/readyz` and `/metrics` on `ops.listen`, when set.
+async fn serve_ops(
+    settings: &Settings,
+    store: &Store,
+    health: &Arc<Health>,
+    shutdown: &watch::Receiver<bool>,
+) -> Result<Option<tokio::task::JoinHandle<()>>, BotError> {
+    let Some(addr) = &settings.ops.listen else {
+        return Ok(None);
+    };
+    let listener = ops::listen(addr).await?;
+    let (store, health, shutdown) = (store.clone(), health.clone(), shutdown.clone());
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = ops::serve(listener, store, health, shutdown).await {
+            tracing::error!(error = %e, "ops endpoints stopped");
+        }
+    })))
+}
+
+/// The scheduler, waiting until this instance leads (`leads`), then
+/// running the jobs until shutdown.
+fn spawn_scheduler<M: Messenger + 'static>(
+    jobs: JobDeps,
+    clock: Arc<dyn Clock>,
+    messenger: M,
+    mut shutdown: watch::Receiver<bool>,
+    leads: tokio::sync::oneshot::Receiver<bot::Prepared>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let prepared = tokio::select! {
+            _ = shutdown.wait_for(|s| *s) => return,
+            lead = leads => match lead {
+                Ok(prepared) => prepared,
+                Err(_) => return,
+            },
+        };
+        // The clock is read before the bot takes updates, so a test (or a
+        // rehearsal with --now) that moves it next finds the jobs waiting.
+        let start = match scheduler::prepare(&jobs, clock.as_ref()).await {
+            Ok(start) => start,
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler cannot start");
+                return;
+            }
+        };
+        if prepared.send(()).is_err() {
+            tracing::debug!("the bot stopped before the scheduler was ready");
+        }
+        if let Err(e) = scheduler::run(jobs, start, &messenger, clock.as_ref(), shutdown).await {
+            tracing::error!(error = %e, "scheduler stopped");
+        }
+    })
 }
 
 /// The dashboard on `web.listen`, when set: it reads the same database and

@@ -139,8 +139,31 @@ async fn run_inner(
         return Ok(outcome);
     };
     let planned = std::mem::take(&mut outcome.planned);
+    send_all(deps, messenger, job, &planned, &mut outcome, now).await?;
+    outcome.planned = planned;
+    tracing::info!(
+        planned = outcome.planned.len(),
+        sent = outcome.sent,
+        redirected = outcome.redirected,
+        already = outcome.already,
+        failed = outcome.failed,
+        "job run"
+    );
+    Ok(outcome)
+}
+
+/// Claims and sends `planned` in batches, counting into `outcome` what
+/// became of each.
+async fn send_all(
+    deps: &JobDeps,
+    messenger: &dyn Messenger,
+    job: Job,
+    planned: &[Planned],
+    outcome: &mut Outcome,
+    now: DateTime<Utc>,
+) -> Result<()> {
     for batch in planned.chunks(SEND_BATCH) {
-        let mine = claim_batch(deps, job, &period, batch, late, now).await?;
+        let mine = claim_batch(deps, job, &outcome.period, batch, outcome.late, now).await?;
         outcome.already += batch.len() - mine.len();
         for _ in &mine {
             deps.hooks.claim_made().await;
@@ -156,19 +179,10 @@ async fn run_inner(
         }))
         .await;
         for delivery in sent {
-            tally(&mut outcome, &delivery?);
+            tally(outcome, &delivery?);
         }
     }
-    outcome.planned = planned;
-    tracing::info!(
-        planned = outcome.planned.len(),
-        sent = outcome.sent,
-        redirected = outcome.redirected,
-        already = outcome.already,
-        failed = outcome.failed,
-        "job run"
-    );
-    Ok(outcome)
+    Ok(())
 }
 
 /// Messages claimed together, then sent together: one second of Telegram's

@@ -80,7 +80,7 @@ fn capped<T>(
 
 /// "… and N more (zone A 12 · zone B 8)": the most first, then by name;
 /// then where the whole list is.
-fn more<'a>(
+pub(crate) fn more<'a>(
     rest: impl Iterator<Item = &'a ProjectRef>,
     see_more: Option<&str>,
     lang: Lang,

@@ -13,6 +13,7 @@ use crate::domain::overview::{Focus, focus};
 use crate::domain::status::{MilestoneStatus, milestone_status};
 use crate::domain::time::local_date;
 
+use super::bulletin::more;
 use super::lights::light_line;
 use super::report::Figures;
 use super::text::{due, fmt_local, status_label, t};
@@ -276,22 +277,30 @@ pub fn render_overdue(b: &Bulletin, warning_days: i64, lang: Lang) -> String {
             ("at_risk", b.at_risk.len().to_string()),
         ],
     )];
-    for l in b.overdue.iter().chain(&b.at_risk) {
-        let key = match l.status {
-            MilestoneStatus::Overdue { .. } => "overdue.line_overdue",
-            _ => "overdue.line_at_risk",
-        };
-        out.push(t(
-            lang,
-            key,
-            &[
-                ("code", l.project.code.clone()),
-                ("project", l.project.name.clone()),
-                ("milestone", l.milestone.clone()),
-                ("pledged", due(l.pledged, lang)),
-                ("days", l.status.open_days().to_string()),
-            ],
-        ));
+    // Each list as the bulletin caps it: the worst first, the rest counted
+    // by zone with where to find them all.
+    for part in [&b.overdue, &b.at_risk] {
+        for l in part.iter().take(b.list_limit) {
+            let key = match l.status {
+                MilestoneStatus::Overdue { .. } => "overdue.line_overdue",
+                _ => "overdue.line_at_risk",
+            };
+            out.push(t(
+                lang,
+                key,
+                &[
+                    ("code", l.project.code.clone()),
+                    ("project", l.project.name.clone()),
+                    ("milestone", l.milestone.clone()),
+                    ("pledged", due(l.pledged, lang)),
+                    ("days", l.status.open_days().to_string()),
+                ],
+            ));
+        }
+        if let Some(rest) = part.get(b.list_limit..).filter(|r| !r.is_empty()) {
+            let rest = rest.iter().map(|l| &l.project);
+            out.push(more(rest, b.see_more.as_deref(), lang));
+        }
     }
     out.join("\n")
 }

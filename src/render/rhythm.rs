@@ -307,6 +307,22 @@ mod tests {
     }
 
     #[test]
+    fn overdue_of_five_thousand_projects_lists_the_worst_twenty_of_each_and_counts_the_rest() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap();
+        let c = ctx(now);
+        let week = ReportingWeek::of_instant(now, c.tz);
+        let mut b = crate::domain::bulletin::compose(week, now, c.tz, &portfolio(5000), c.policy);
+        b.see_more = Some("https://duban.example/late".into());
+        let text = crate::render::overview::render_overdue(&b, 14, Lang::ZhCn);
+        assert!(text.starts_with("逾期节点 5000 个"), "{text}");
+        assert_eq!(text.lines().filter(|l| l.contains("逾期 7 天")).count(), 20);
+        assert!(
+            text.contains("另有 4980 条（园区A 1660 · 园区B 1660 · 园区C 1660），完整清单见挂图作战：https://duban.example/late"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_small_portfolio_bulletin_lists_everything() {
         let now = Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap();
         let c = ctx(now);

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::domain::bulletin::{ProjectSnapshot, compose_with};
+use crate::domain::ids::PersonRef;
 use crate::domain::indicators::{BattleMap, Filter, Judged, Light, battle_map, light};
 use crate::domain::lang::Lang;
 use crate::domain::model::Stage;
@@ -19,7 +20,7 @@ use crate::render::page::denied::Denial;
 use crate::render::page::{self, Frame, STYLE};
 use crate::service::portfolio;
 use crate::sheets::{ExportScope, workbook};
-use crate::store::{StoreError, milestones, reports};
+use crate::store::{StoreError, milestones, people, reports};
 
 use super::Web;
 use super::access::{Refused, Viewer, viewer};
@@ -228,6 +229,16 @@ async fn project_page(
         revisions.insert(m.id, milestones::revisions(&mut conn, m.id).await?);
     }
     let reports = reports::in_force_of(&mut conn, snap.project.id).await?;
+    let mut names = HashMap::new();
+    for p in &snap.problems {
+        // An account that does not parse or is unknown shows as written.
+        let Ok(account) = p.raised_by.parse::<PersonRef>() else {
+            continue;
+        };
+        if let Some(person) = people::by_external(&mut conn, &account).await? {
+            names.insert(p.raised_by.clone(), person.display_name);
+        }
+    }
     let lit = light(&snap, j);
     let view = page::project::ProjectView {
         as_of: j.now,
@@ -238,6 +249,7 @@ async fn project_page(
         light: &lit,
         revisions: &revisions,
         reports: &reports,
+        names: &names,
     };
     Ok(html(
         StatusCode::OK,

@@ -403,3 +403,23 @@ async fn web_answers_a_liaison_privately_with_a_link_duban_run_serves_and_refuse
     assert!(!refused.plain.contains("http://"), "{}", refused.plain);
     bot.stop().await;
 }
+
+#[tokio::test]
+async fn a_problem_shows_who_raised_it_by_name() {
+    let db = TestDb::sqlite();
+    let d = Dashboard::start(&db).await;
+    let mut conn = d.store.conn().await.unwrap();
+    let p1 = projects::by_code(&mut conn, "P2026-001")
+        .await
+        .unwrap()
+        .unwrap();
+    let raiser = tg_person(LIAISON).to_string();
+    duban::store::problems::insert(&mut conn, p1.id, "环评批复未下达", &raiser, now(), None)
+        .await
+        .unwrap();
+    drop(conn);
+    let t = d.token(LEADER, Scope::All, now()).await;
+    let (_, _, page) = d.get("/projects/P2026-001", Some(&t)).await;
+    assert!(page.contains("环评批复未下达"), "{page}");
+    assert!(page.contains("张伟") && !page.contains(&raiser), "{page}");
+}

@@ -30,6 +30,8 @@ pub struct ProjectView<'a> {
     pub revisions: &'a HashMap<i64, Vec<PledgeRevision>>,
     /// The reports in force, in week order.
     pub reports: &'a [Report],
+    /// The names of the people who raised its problems, by account.
+    pub names: &'a HashMap<String, String>,
 }
 
 pub fn render(f: &Frame, v: &ProjectView<'_>) -> String {
@@ -314,7 +316,7 @@ fn problems(body: &mut String, f: &Frame, v: &ProjectView<'_>) {
             p.id,
             esc(&p.text),
             esc(&fmt_local(p.raised_at, v.tz)),
-            esc(&p.raised_by),
+            esc(v.names.get(&p.raised_by).unwrap_or(&p.raised_by)),
             esc(&level),
             esc(&resolved),
         ));
