@@ -206,15 +206,19 @@ fn rows(body: &mut String, f: &Frame, v: &MapView<'_>) {
         body.push_str(&format!("<p>{}</p>", esc(&f.t("web.none", &[]))));
         return;
     }
-    let head = f.table_head(&[
-        ("web.light", ""),
-        ("web.code", ""),
-        ("web.name", ""),
-        ("web.chain", "wide"),
-        ("web.stage", "wide"),
-        ("web.investment", "num wide"),
-        ("web.reasons", ""),
-    ]);
+    // One set of column widths for every zone's table, so they line up.
+    let head = f.table_head_of(
+        "zones",
+        &[
+            ("web.light", "col-light"),
+            ("web.code", "col-code"),
+            ("web.name", "col-name"),
+            ("web.chain", "wide col-chain"),
+            ("web.stage", "wide col-stage"),
+            ("web.investment", "num wide col-money"),
+            ("web.reasons", ""),
+        ],
+    );
     let mut zone: Option<&str> = None;
     for (s, l) in by_zone {
         let p = &s.project;

@@ -56,7 +56,17 @@ impl Frame {
     /// A table's start: one header a `(catalogue key, class)`, the class
     /// empty or `num` (right-aligned) and `wide` (hidden on a phone).
     pub fn table_head(&self, cols: &[(&str, &str)]) -> String {
-        let mut s = String::from("<table><thead><tr>");
+        self.table_head_of("", cols)
+    }
+
+    /// As [`Frame::table_head`], for a table of class `class` (the battle
+    /// map's zone tables, whose columns line up from one zone to the next).
+    pub fn table_head_of(&self, class: &str, cols: &[(&str, &str)]) -> String {
+        let mut s = if class.is_empty() {
+            String::from("<table><thead><tr>")
+        } else {
+            format!("<table class=\"{class}\"><thead><tr>")
+        };
         for (key, class) in cols {
             let class = if class.is_empty() {
                 String::new()
