@@ -16,12 +16,12 @@ async fn the_version_token_moves_with_every_write_to_the_portfolio_and_not_with_
         let mut conn = d.store.conn().await.unwrap();
         duban::store::projects::active(&mut conn).await.unwrap();
         drop(conn);
-        assert_eq!(
-            version::current(&d.store).await.unwrap(),
-            before,
-            "{}",
-            db.label
-        );
+        // PostgreSQL's token is the cluster's transaction snapshot, which
+        // any other test's write moves too: only SQLite's is this store's
+        // alone.
+        if db.label == "sqlite" {
+            assert_eq!(version::current(&d.store).await.unwrap(), before);
+        }
         let mut conn = d.store.conn().await.unwrap();
         sqlx::query(
             "UPDATE people SET display_name = '李四' WHERE id = (SELECT MIN(id) FROM people)",
