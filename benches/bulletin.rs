@@ -18,8 +18,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
+use duban::domain::analysis::compose_analysis;
 use duban::domain::bulletin::{Policy, compose};
 use duban::domain::lang::Lang;
+use duban::domain::model::{PledgeRevision, Report};
 use duban::domain::time::ReportingWeek;
 use duban::render::bulletin::render;
 use duban::render::picture::{bulletin_chart, png};
@@ -142,6 +144,59 @@ fn memory_report() {
     }
 }
 
+/// The monthly analysis of November over `n` projects, each with a report
+/// in force for every week of the year so far and its pledges recorded:
+/// one cold run, timed (five weeks rebuilt as they stood, and the period).
+fn analysis_report() {
+    let tz = portfolio::TZ;
+    println!("analysis: compose_analysis of 2026-11 (one cold run)");
+    for n in [1_000, 10_000] {
+        let snaps = portfolio::snapshots(n);
+        let mut reports = Vec::new();
+        let mut week =
+            ReportingWeek::containing(chrono::NaiveDate::from_ymd_opt(2026, 1, 5).expect("a date"));
+        for _ in 0..47 {
+            reports.extend(snaps.iter().map(|s| Report {
+                id: 0,
+                project_id: s.project.id,
+                week,
+                submitted_at: portfolio::sh(2026, 1, 1, 0, 0),
+                submitted_by: "bench".into(),
+                late: false,
+                progress: Some(50),
+                invested_week: Some(1_000_000),
+                invested_total: None,
+                this_week: None,
+                next_week: None,
+                free_text: Vec::new(),
+            }));
+            week = week.next();
+        }
+        let revisions: Vec<PledgeRevision> = snaps
+            .iter()
+            .flat_map(|s| &s.milestones)
+            .map(|m| PledgeRevision {
+                milestone_id: m.id,
+                pledged: m.pledged,
+                precision: m.pledged_precision,
+                recorded_at: portfolio::sh(2026, 1, 1, 0, 0),
+                source: "bench".into(),
+            })
+            .collect();
+        let now = portfolio::sh(2026, 12, 1, 1, 0);
+        let start = Instant::now();
+        let a = compose_analysis("2026-11", &snaps, &reports, &revisions, now, tz, POLICY);
+        let took = start.elapsed();
+        let weeks = a.map_or(0, |a| a.trend.len());
+        println!(
+            "  {n:>7} projects, {} reports, {} pledges: {:.1} ms ({weeks} weeks rebuilt)",
+            reports.len(),
+            revisions.len(),
+            took.as_secs_f64() * 1e3
+        );
+    }
+}
+
 fn benches(c: &mut Criterion) {
     let now = portfolio::bulletin_time();
     let tz = portfolio::TZ;
@@ -172,6 +227,7 @@ fn main() {
     println!("machine: {}", machine::describe());
     println!("before: {}", machine::load());
     memory_report();
+    analysis_report();
     let mut c = Criterion::default().configure_from_args();
     benches(&mut c);
     c.final_summary();

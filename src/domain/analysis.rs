@@ -119,12 +119,8 @@ pub fn compose_analysis(
     policy: Policy,
 ) -> Option<Analysis> {
     let (from, to) = period_dates(period)?;
-    let kept = Kept {
-        snaps,
-        revisions,
-        reports,
-    };
-    let at = |w: ReportingWeek| (w, rates_at(kept, w, tz, policy));
+    let kept = Kept::new(snaps, revisions, reports);
+    let at = |w: ReportingWeek| (w, rates_at(&kept, w, tz, policy));
     let trend = weeks_ending_in(from, to).into_iter().map(at).collect();
     let previous = previous_period(period).and_then(|p| {
         let (pf, pt) = period_dates(&p)?;
@@ -143,7 +139,7 @@ pub fn compose_analysis(
         ..Analysis::default()
     };
     for s in snaps {
-        add_project(&mut a, s, reports, tz);
+        add_project(&mut a, s, kept.reports_of(s.project.id), tz);
     }
     let ranked: Vec<_> = snaps
         .iter()
@@ -155,10 +151,10 @@ pub fn compose_analysis(
 
 /// Adds one project's investment, milestones, start and problems to the
 /// figures of the period `a` spans.
-fn add_project(a: &mut Analysis, s: &ProjectSnapshot, reports: &[Report], tz: Tz) {
+fn add_project(a: &mut Analysis, s: &ProjectSnapshot, mine: &[&Report], tz: Tz) {
     let (from, to) = (a.from, a.to);
     let in_period = |d: NaiveDate| d >= from && d <= to;
-    let mine = reports.iter().filter(|r| r.project_id == s.project.id);
+    let mine = mine.iter().copied();
     a.invested_in_period += mine
         .clone()
         .filter(|r| in_period(r.week.monday()))
