@@ -15,7 +15,7 @@ use crate::domain::lang::Lang;
 use crate::domain::status::MilestoneStatus;
 
 use super::chart::{self, Chart, DaysBar, FONT_FAMILY, Series, ZoneBar};
-use super::text::{t, week_label};
+use super::text::{t, week_label, zone_label};
 
 /// A subset of Noto Sans CJK SC (OFL 1.1): see assets/fonts/README.md.
 static FONT: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-subset.otf");
@@ -90,11 +90,7 @@ pub fn zone_bars(by_zone: &BTreeMap<String, Rates>, lang: Lang) -> Vec<ZoneBar> 
     by_zone
         .iter()
         .map(|(zone, r)| ZoneBar {
-            zone: if zone.is_empty() {
-                t(lang, "web.no_zone", &[])
-            } else {
-                zone.clone()
-            },
+            zone: zone_label(zone, lang),
             red: r.red,
             yellow: r.yellow,
             green: r.green,

@@ -26,6 +26,16 @@ pub fn fmt_local(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// A zone's name as a page or a chart shows it; one the sheet left empty
+/// is said to be so.
+pub fn zone_label(zone: &str, lang: Lang) -> String {
+    if zone.is_empty() {
+        t(lang, "web.no_zone", &[])
+    } else {
+        zone.to_string()
+    }
+}
+
 pub fn week_label(w: ReportingWeek, lang: Lang) -> String {
     let fmt = |d: chrono::NaiveDate| match lang {
         Lang::ZhCn => d.format("%-m月%-d日").to_string(),

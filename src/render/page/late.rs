@@ -11,7 +11,7 @@ use crate::render::picture::{overdue_bars, overdue_title};
 use crate::render::text::{due, fmt_local, status_label};
 
 use super::map::urlencode;
-use super::{Frame, Nav, esc};
+use super::{Frame, Nav, esc, figure};
 
 pub fn render(f: &Frame, b: &Bulletin, as_of: DateTime<Utc>, tz: Tz) -> String {
     let mut body = format!(
@@ -21,11 +21,7 @@ pub fn render(f: &Frame, b: &Bulletin, as_of: DateTime<Utc>, tz: Tz) -> String {
     let bars = overdue_bars(b, f.lang);
     if !bars.is_empty() {
         let title = overdue_title(b, bars.len(), f.lang);
-        body.push_str(&format!(
-            "<figure>{}<figcaption>{}</figcaption></figure>",
-            overdue_days(&bars, &title),
-            esc(&title)
-        ));
+        body.push_str(&figure(&overdue_days(&bars, &title), &title));
     }
     let overdue = f.t("web.overdue", &[("count", b.overdue.len().to_string())]);
     lines(&mut body, f, &overdue, &b.overdue);

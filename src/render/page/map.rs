@@ -14,9 +14,9 @@ use crate::domain::money::format_money_short;
 use crate::domain::time::local_date;
 use crate::render::bulletin::rates_lines;
 use crate::render::lights::reason;
-use crate::render::text::fmt_local;
+use crate::render::text::{fmt_local, zone_label};
 
-use super::{Frame, Nav, esc, light_badge};
+use super::{Frame, Nav, esc, figure, light_badge};
 use crate::render::chart::lights_by_zone;
 use crate::render::picture::zone_bars;
 
@@ -44,23 +44,11 @@ pub fn render(f: &Frame, v: &MapView<'_>) -> String {
     let bars = zone_bars(&v.map.by_zone, f.lang);
     if !bars.is_empty() {
         let title = f.t("web.chart_lights", &[]);
-        body.push_str(&format!(
-            "<figure>{}<figcaption>{}</figcaption></figure>",
-            lights_by_zone(&bars, &title),
-            esc(&title)
-        ));
+        body.push_str(&figure(&lights_by_zone(&bars, &title), &title));
     }
     rows(&mut body, f, v);
     chains(&mut body, f, v);
     f.page(Nav::Map, &f.t("web.map_title", &[]), &body)
-}
-
-fn zone_name(f: &Frame, zone: &str) -> String {
-    if zone.is_empty() {
-        f.t("web.no_zone", &[])
-    } else {
-        zone.to_string()
-    }
 }
 
 fn select(
@@ -94,7 +82,9 @@ fn select(
 fn filters(body: &mut String, f: &Frame, v: &MapView<'_>) {
     let any = f.t("web.filter_any", &[]);
     let own = |xs: &[String]| -> Vec<(String, String)> {
-        xs.iter().map(|x| (x.clone(), zone_name(f, x))).collect()
+        xs.iter()
+            .map(|x| (x.clone(), zone_label(x, f.lang)))
+            .collect()
     };
     let stages: Vec<(String, String)> = Stage::ALL
         .iter()
@@ -227,7 +217,7 @@ fn rows(body: &mut String, f: &Frame, v: &MapView<'_>) {
                 body.push_str("</tbody></table>");
             }
             zone = Some(&p.zone);
-            body.push_str(&format!("<h2>{}</h2>", esc(&zone_name(f, &p.zone))));
+            body.push_str(&format!("<h2>{}</h2>", esc(&zone_label(&p.zone, f.lang))));
             if let Some(r) = v.map.by_zone.get(&p.zone) {
                 body.push_str(&rates_note(r, f));
             }
@@ -278,7 +268,7 @@ fn chains(body: &mut String, f: &Frame, v: &MapView<'_>) {
     for (chain, r) in &v.map.by_chain {
         body.push_str(&format!(
             "<tr><th>{}</th><td>{}</td></tr>",
-            esc(&zone_name(f, chain)),
+            esc(&zone_label(chain, f.lang)),
             rates_note(r, f)
         ));
     }

@@ -24,6 +24,14 @@ pub fn esc(s: &str) -> String {
     escape_html(s)
 }
 
+/// A chart in a figure, its caption under it.
+pub fn figure(chart: &crate::render::chart::Chart, caption: &str) -> String {
+    format!(
+        "<figure>{chart}<figcaption>{}</figcaption></figure>",
+        esc(caption)
+    )
+}
+
 /// The pages a viewer may go to, for the navigation bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {

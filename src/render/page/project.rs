@@ -16,7 +16,7 @@ use crate::domain::time::Due;
 use crate::render::lights::reason;
 use crate::render::text::{due, fmt_local, status_label, week_label};
 
-use super::{Frame, Nav, esc, light_badge};
+use super::{Frame, Nav, esc, figure, light_badge};
 use crate::render::chart::{GanttRow, GanttWords, gantt, progress_line};
 
 pub struct ProjectView<'a> {
@@ -166,10 +166,9 @@ fn timeline(body: &mut String, f: &Frame, v: &ProjectView<'_>) {
         actual: &actual,
         today: &today,
     };
-    body.push_str(&format!(
-        "<figure>{}<figcaption>{}</figcaption></figure>",
-        gantt(&rows, v.today, &words),
-        esc(&f.t("web.timeline_legend", &[]))
+    body.push_str(&figure(
+        &gantt(&rows, v.today, &words),
+        &f.t("web.timeline_legend", &[]),
     ));
 }
 
@@ -250,11 +249,7 @@ fn reports(body: &mut String, f: &Frame, v: &ProjectView<'_>) {
         .collect();
     if !points.is_empty() {
         let title = f.t("web.chart_progress", &[]);
-        body.push_str(&format!(
-            "<figure>{}<figcaption>{}</figcaption></figure>",
-            progress_line(&points, &title),
-            esc(&title)
-        ));
+        body.push_str(&figure(&progress_line(&points, &title), &title));
     }
     body.push_str(&f.table_head(&[
         ("web.week", ""),
