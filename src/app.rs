@@ -9,7 +9,9 @@ use crate::bot::{self, BotError};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::faults::Hooks;
-use crate::jobs::{JobDeps, Messenger, scheduler};
+use crate::domain::ids::Platform;
+use crate::feishu::{self, Feishu};
+use crate::jobs::{ByPlatform, JobDeps, Messenger, scheduler};
 use crate::ops::{self, Health};
 use crate::store::Store;
 use crate::web;
@@ -51,9 +53,19 @@ async fn run_instance(
 ) -> Result<(), BotError> {
     let store = Store::open(&settings.database.url, settings.database.max_connections).await?;
     let settings = Arc::new(settings);
-    let Some(connected) = bot::connect(&settings, &mut shutdown).await? else {
-        store.close().await;
-        return Ok(());
+    let telegram = match settings.serves(Platform::Telegram) {
+        true => match bot::connect(&settings, &mut shutdown).await? {
+            Some(connected) => Some(connected),
+            None => {
+                store.close().await;
+                return Ok(());
+            }
+        },
+        false => None,
+    };
+    let feishu = match settings.serves(Platform::Feishu) {
+        true => Some(Feishu::connect(settings.clone(), store.clone(), clock.clone()).await?),
+        false => None,
     };
     let jobs = JobDeps {
         store: store.clone(),
@@ -64,23 +76,35 @@ async fn run_instance(
     let health = Arc::new(Health::default());
     let ops = serve_ops(&settings, &store, &health, &shutdown).await?;
     let web = serve_web(&settings, &store, &clock, &shutdown).await?;
-    let messenger = connected.messenger(store.clone());
+    let mut messenger = ByPlatform::default();
+    if let Some(connected) = &telegram {
+        messenger = messenger.with(Platform::Telegram, connected.messenger(store.clone()));
+    }
+    if let Some(fs) = &feishu {
+        messenger = messenger.with(Platform::Feishu, fs.messenger());
+    }
     // The jobs run on the leader only (`bot/lead.rs`): one sender keeps
-    // Telegram's limits, and the ledger's claims still make every message
-    // once however the lead moves.
+    // the platforms' limits, and the ledger's claims still make every
+    // message once however the lead moves.
     let (led, leads) = tokio::sync::oneshot::channel::<bot::Prepared>();
     let scheduler = spawn_scheduler(jobs, clock.clone(), messenger, shutdown.clone(), leads);
-    let result = bot::serve(
-        connected,
-        settings,
-        store.clone(),
-        clock,
-        shutdown,
-        hooks,
-        health,
-        led,
-    )
-    .await;
+    let feishu = feishu.map(|fs| tokio::spawn(feishu::serve(fs, shutdown.clone())));
+    let result = match telegram {
+        Some(connected) => {
+            bot::serve(
+                connected,
+                settings,
+                store.clone(),
+                clock,
+                shutdown,
+                hooks,
+                health,
+                led,
+            )
+            .await
+        }
+        None => lead_without_telegram(led, shutdown).await,
+    };
     if result.is_err() {
         // The bot stopped on an error (the lead lost): the jobs stop too.
         scheduler.abort();
@@ -90,12 +114,39 @@ async fn run_instance(
     {
         tracing::error!(error = %e, "the scheduler task ended abnormally");
     }
+    let result = match feishu.map(|task| async { task.await }) {
+        Some(task) => match task.await {
+            Ok(Err(e)) => result.and(Err(BotError::Feishu(e))),
+            Ok(Ok(())) => result,
+            Err(e) => {
+                tracing::error!(error = %e, "the Feishu task ended abnormally");
+                result
+            }
+        },
+        None => result,
+    };
     // Read-only, both: nothing to finish, and they must not outlive the bot.
     for task in [ops, web].into_iter().flatten() {
         task.abort();
     }
     store.close().await;
     result
+}
+
+/// Without Telegram this instance leads at once (one Feishu instance per
+/// database for now): the scheduler starts, and the rest waits for the stop.
+async fn lead_without_telegram(
+    led: tokio::sync::oneshot::Sender<bot::Prepared>,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), BotError> {
+    let (prepared, ready) = tokio::sync::oneshot::channel();
+    if led.send(prepared).is_ok() && ready.await.is_err() {
+        tracing::debug!("the scheduler did not start");
+    }
+    if shutdown.wait_for(|s| *s).await.is_err() {
+        tracing::debug!("shutdown signal dropped");
+    }
+    Ok(())
 }
 
 /// `/healthz`, `/readyz` and `/metrics` on `ops.listen`, when set.

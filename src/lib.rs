@@ -13,6 +13,7 @@ pub mod faults;
 pub mod feishu;
 pub mod jobs;
 pub mod ops;
+pub mod outbound;
 pub mod render;
 pub mod service;
 pub mod sheets;

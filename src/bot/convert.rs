@@ -15,6 +15,7 @@ pub fn chat_ref(id: teloxide::types::ChatId) -> ChatRef {
 pub fn chat_id(chat: &ChatRef) -> Option<teloxide::types::ChatId> {
     match chat.platform {
         Platform::Telegram => chat.id.parse().ok().map(teloxide::types::ChatId),
+        Platform::Feishu => None,
     }
 }
 

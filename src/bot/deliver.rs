@@ -19,8 +19,11 @@ use crate::ops::names;
 use crate::store::{Store, StoreError, chats, people};
 
 use super::convert::{chat_id, chat_ref};
-use super::pace::Pacer;
-use super::split::{MAX_MESSAGE_CHARS, split_message};
+use crate::outbound::pace::Pacer;
+use crate::outbound::split::split_message;
+
+/// Telegram's limit per message; texts are split below it.
+pub const MAX_MESSAGE_CHARS: usize = 4096;
 
 /// Telegram as the bot sends to it: the client, and the pace every message
 /// keeps (one pacer for the whole process, replies and jobs alike).

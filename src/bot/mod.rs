@@ -24,11 +24,11 @@ pub mod deliver;
 mod handle;
 mod lanes;
 mod lead;
-pub mod pace;
+
 mod poll;
 mod reply;
 mod retry;
-pub mod split;
+
 mod tail;
 mod webhook;
 
@@ -51,7 +51,7 @@ use crate::ops::Role;
 use crate::render::text::t;
 use crate::store::{Store, StoreError};
 use deliver::{Telegram, deliver, redact};
-use pace::{PaceLimits, Pacer};
+use crate::outbound::pace::{PaceLimits, Pacer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {
@@ -75,6 +75,9 @@ pub enum BotError {
     /// stops, so that no two lead at once.
     #[error("the leader's lock was lost ({0}); stopped so that another instance leads")]
     LeadershipLost(StoreError),
+    /// Feishu refused the app, or its events could not be taken.
+    #[error(transparent)]
+    Feishu(#[from] crate::feishu::FeishuError),
     #[error("configuration key `telegram.webhook.listen`: cannot listen on {addr}: {source}")]
     WebhookListen {
         addr: String,
@@ -123,7 +126,9 @@ pub struct TelegramMessenger {
 }
 
 impl Messenger for TelegramMessenger {
-    fn send<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Delivery> {
+    /// Telegram takes no key: a send retried after a crash in the air may
+    /// show twice (README, "Exactly once").
+    fn send<'a>(&'a self, out: &'a Outgoing, _key: &'a str) -> BoxFuture<'a, Delivery> {
         Box::pin(deliver(&self.tg, &self.store, &self.token, out))
     }
 }

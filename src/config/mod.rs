@@ -17,10 +17,12 @@ use crate::domain::ids::{ChatRef, IdError, PersonRef};
 use crate::domain::lang::Lang;
 use crate::domain::schedule::Job;
 
+mod feishu;
 mod sections;
 #[cfg(test)]
 mod tests;
 
+pub use feishu::{FeishuMode, FeishuSettings, GroupMessages};
 pub use sections::{
     DatabaseSettings, InboxSettings, OpsSettings, Retention, TelegramSettings, Updates,
     WebSettings, WebhookSettings,
@@ -64,6 +66,9 @@ struct Raw {
     #[serde(deserialize_with = "ids")]
     leadership_chats: Vec<ChatRef>,
     holidays_file: String,
+    #[serde(deserialize_with = "names")]
+    platforms: Vec<String>,
+    feishu: feishu::RawFeishu,
     database: RawDatabase,
     telegram: RawTelegram,
     schedule: Schedule,
@@ -191,6 +196,9 @@ pub struct Settings {
     /// Zone liaisons who may create projects before they look after one.
     pub liaisons: Vec<PersonRef>,
     pub leadership_chats: Vec<ChatRef>,
+    /// The chat platforms served (`platforms`), each once.
+    pub platforms: Vec<crate::domain::ids::Platform>,
+    pub feishu: FeishuSettings,
     pub database: DatabaseSettings,
     pub telegram: TelegramSettings,
     pub schedule: Schedule,
@@ -255,10 +263,14 @@ impl Settings {
             .iter()
             .find(|(k, _)| k == "TELOXIDE_TOKEN")
             .map(|(_, v)| SecretString::from(v.clone()));
-        Self::validate(raw, token_variable)
+        Self::validate(raw, token_variable, env)
     }
 
-    fn validate(raw: Raw, token_variable: Option<SecretString>) -> Result<Settings, ConfigError> {
+    fn validate(
+        raw: Raw,
+        token_variable: Option<SecretString>,
+        env: &[(String, String)],
+    ) -> Result<Settings, ConfigError> {
         let timezone = Tz::from_str(raw.timezone.trim())
             .map_err(|_| invalid("timezone", format!("unknown time zone '{}'", raw.timezone)))?;
         let locale: Lang = raw.locale.parse().map_err(|e| invalid("locale", e))?;
@@ -298,6 +310,9 @@ impl Settings {
         let database = database(&raw.database)?;
         let telegram = telegram(raw.telegram, token_variable)?;
         let inbox = inbox(&raw.inbox)?;
+        let platforms = feishu::platforms(&raw.platforms)?;
+        let on = platforms.contains(&crate::domain::ids::Platform::Feishu);
+        let feishu = feishu::feishu(raw.feishu, env, on)?;
         if !(1..=3600).contains(&raw.shutdown_secs) {
             return Err(invalid("shutdown_secs", "must be between 1 and 3600"));
         }
@@ -312,6 +327,8 @@ impl Settings {
             admins: raw.admins,
             liaisons: raw.liaisons,
             leadership_chats: raw.leadership_chats,
+            platforms,
+            feishu,
             database,
             telegram,
             inbox,
@@ -325,6 +342,11 @@ impl Settings {
             ops,
             web,
         })
+    }
+
+    /// Whether `platform` is served (`platforms`).
+    pub fn serves(&self, platform: crate::domain::ids::Platform) -> bool {
+        self.platforms.contains(&platform)
     }
 
     pub fn cron(&self, job: Job) -> &cron::Schedule {

@@ -17,15 +17,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Platform {
     Telegram,
+    /// Feishu (飞书), and Lark, its international twin on the same API.
+    Feishu,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 1] = [Platform::Telegram];
+    pub const ALL: [Platform; 2] = [Platform::Telegram, Platform::Feishu];
 
     /// The name stored in the database and written before an id.
     pub fn code(self) -> &'static str {
         match self {
             Platform::Telegram => "telegram",
+            Platform::Feishu => "feishu",
         }
     }
 }
@@ -38,7 +41,7 @@ impl fmt::Display for Platform {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
-    #[error("unknown chat platform '{0}' (expected telegram)")]
+    #[error("unknown chat platform '{0}' (expected telegram or feishu)")]
     UnknownPlatform(String),
     #[error("empty id")]
     Empty,
@@ -92,6 +95,7 @@ macro_rules! platform_ref {
             pub fn key(&self) -> String {
                 match self.platform {
                     Platform::Telegram => self.id.clone(),
+                    _ => self.to_string(),
                 }
             }
         }
@@ -217,6 +221,18 @@ mod tests {
         assert_eq!(json, "\"42\"");
         assert_eq!(serde_json::from_str::<PersonRef>(&json).unwrap(), p);
         assert_eq!(p.private_chat().key(), "42");
+    }
+
+    #[test]
+    fn a_feishu_ref_is_written_with_its_platform_everywhere() {
+        let person: PersonRef = "feishu:ou_84aad35d".parse().unwrap();
+        assert_eq!(person, PersonRef::new(Platform::Feishu, "ou_84aad35d"));
+        assert_eq!(person.key(), "feishu:ou_84aad35d");
+        let json = serde_json::to_string(&person).unwrap();
+        assert_eq!(serde_json::from_str::<PersonRef>(&json).unwrap(), person);
+        let chat = person.private_chat();
+        assert_eq!(chat.key(), "feishu:ou_84aad35d");
+        assert_ne!(chat, ChatRef::new(Platform::Telegram, "ou_84aad35d"));
     }
 
     #[test]

@@ -29,9 +29,47 @@ use crate::domain::schedule::{Job, fire_day, period};
 use crate::domain::time::ReportingWeek;
 use crate::store::{Op, Result, Store, StoreError, outbox};
 
-/// A chat platform's way of sending: the Telegram adapter in production.
+/// A chat platform's way of sending: each platform's adapter in production.
 pub trait Messenger: Send + Sync {
-    fn send<'a>(&'a self, out: &'a Outgoing) -> BoxFuture<'a, Delivery>;
+    /// Sends `out`. `key` names its ledger row, the same on every try and
+    /// every instance: a platform that drops a repeated send by a key the
+    /// sender gives (Feishu's `uuid`) uses it, so that a send retried after
+    /// a crash between the request and the ledger's record is shown once.
+    fn send<'a>(&'a self, out: &'a Outgoing, key: &'a str) -> BoxFuture<'a, Delivery>;
+}
+
+/// Each message sent by the adapter of its chat's platform.
+#[derive(Default)]
+pub struct ByPlatform {
+    adapters: Vec<(crate::domain::ids::Platform, Box<dyn Messenger>)>,
+}
+
+impl ByPlatform {
+    pub fn with(
+        mut self,
+        platform: crate::domain::ids::Platform,
+        messenger: impl Messenger + 'static,
+    ) -> Self {
+        self.adapters.push((platform, Box::new(messenger)));
+        self
+    }
+}
+
+impl Messenger for ByPlatform {
+    fn send<'a>(&'a self, out: &'a Outgoing, key: &'a str) -> BoxFuture<'a, Delivery> {
+        match self.adapters.iter().find(|(p, _)| *p == out.chat.platform) {
+            Some((_, m)) => m.send(out, key),
+            None => Box::pin(std::future::ready(Delivery::Failed(format!(
+                "{} is not among the platforms served (platforms)",
+                out.chat.platform
+            )))),
+        }
+    }
+}
+
+/// The key a ledger row's message is sent under.
+fn ledger_key(job: Job, period: &str, chat_key: &str) -> String {
+    format!("{}:{period}:{chat_key}", job.name())
 }
 
 #[derive(Clone)]
@@ -173,8 +211,10 @@ async fn send_all(
         // Telegram is waited on concurrently (the pacer spaces the batch);
         // each send is completed in the ledger as soon as it is answered, so
         // a crash can leave at most the sends then in the air to retry.
+        let period = &outcome.period;
         let sent = futures::future::join_all(mine.iter().map(|(id, p)| async move {
-            let delivery = messenger.send(&p.out).await;
+            let key = ledger_key(job, period, &p.chat_key);
+            let delivery = messenger.send(&p.out, &key).await;
             record(deps, *id, &delivery, now).await.map(|()| delivery)
         }))
         .await;
@@ -312,7 +352,8 @@ pub async fn sweep_stale(
         );
         drop(conn);
         mark_sending(deps, &[s.id]).await?;
-        let delivery = messenger.send(&out).await;
+        let key = ledger_key(s.job, &s.period, &s.chat_key);
+        let delivery = messenger.send(&out, &key).await;
         record(deps, s.id, &delivery, now).await?;
         sent += usize::from(!matches!(delivery, Delivery::Failed(_)));
         conn = deps.store.conn().await?;

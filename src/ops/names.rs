@@ -15,6 +15,8 @@ pub const UPDATES_RETRIED: &str = "duban_updates_retried_total";
 pub const OUTBOX_PENDING: &str = "duban_outbox_claims_pending";
 pub const POLLING: &str = "duban_polling";
 pub const JOB_LAG_SECONDS: &str = "duban_job_lag_seconds";
+pub const FEISHU_RATE_LIMITED: &str = "duban_feishu_rate_limited_total";
+pub const FEISHU_EVENTS: &str = "duban_feishu_events_received_total";
 
 pub(super) fn describe() {
     metrics::describe_counter!(
@@ -47,6 +49,14 @@ pub(super) fn describe() {
         RETRY_AFTER_SECONDS,
         metrics::Unit::Seconds,
         "Seconds Telegram's 429 answers asked the bot to wait, summed"
+    );
+    metrics::describe_counter!(
+        FEISHU_RATE_LIMITED,
+        "Feishu calls answered with a rate limit (429, 99991400, 230020) and waited out"
+    );
+    metrics::describe_counter!(
+        FEISHU_EVENTS,
+        "Feishu events stored in the inbox (new ones only)"
     );
     metrics::describe_gauge!(TELEGRAM_UP, "1 when the last getUpdates was answered");
     metrics::describe_gauge!(INBOX_UNHANDLED, "Updates stored but not handled yet");

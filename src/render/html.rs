@@ -1,6 +1,7 @@
 //! Telegram-safe HTML: escaping values, mentions that notify, and the plain
 //! text a reader sees, for the command line that prints what the bot posts.
 
+use crate::domain::ids::Platform;
 use crate::domain::outgoing::Mention;
 
 /// Escapes text for Telegram's HTML parse mode.
@@ -41,12 +42,19 @@ pub fn html_to_plain(s: &str) -> String {
 // for every caller while the markup itself stays out of the domain.
 impl Mention {
     /// `@username` where there is one (it notifies and reads well), else a
-    /// link to the user's id, which notifies them too.
+    /// link to the user's id, which notifies them too: `tg://user?id=` on
+    /// Telegram, whose clients read it so; `PLATFORM://user?id=` on the
+    /// others, whose adapter turns it into the platform's own mention
+    /// (Feishu's `<at user_id="…">`).
     pub fn html(&self) -> String {
+        let scheme = match self.account.platform {
+            Platform::Telegram => "tg",
+            other => other.code(),
+        };
         match &self.username {
             Some(u) if !u.is_empty() => format!("@{}", escape_html(u)),
             _ => format!(
-                "<a href=\"tg://user?id={}\">{}</a>",
+                "<a href=\"{scheme}://user?id={}\">{}</a>",
                 escape_html(&self.account.id),
                 escape_html(&self.name)
             ),
@@ -57,7 +65,7 @@ impl Mention {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ids::{PersonRef, Platform};
+    use crate::domain::ids::PersonRef;
 
     #[test]
     fn escapes_and_mentions() {
@@ -73,6 +81,12 @@ mod tests {
             ..m
         };
         assert_eq!(m.html(), "@wang");
+        let feishu = Mention {
+            account: PersonRef::new(Platform::Feishu, "ou_7"),
+            name: "李".into(),
+            username: None,
+        };
+        assert_eq!(feishu.html(), "<a href=\"feishu://user?id=ou_7\">李</a>");
     }
 
     #[test]

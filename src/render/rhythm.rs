@@ -293,7 +293,7 @@ mod tests {
             text.contains("另有 4980 条（园区A 1660 · 园区B 1660 · 园区C 1660）"),
             "{text}"
         );
-        let messages = crate::bot::split::split_message(&text, 4096);
+        let messages = crate::outbound::split::split_message(&text, 4096);
         assert!(messages.len() <= 3, "{} messages", messages.len());
         assert!(text.contains("完整清单见 /export 导出的工作簿"), "{text}");
         // Where the dashboard is served, the rest is on the battle map.

@@ -18,24 +18,37 @@ pub async fn store_batch(
     batch: &[(i64, String)],
     now: DateTime<Utc>,
 ) -> Result<Vec<i64>> {
-    let sqlite = db.backend() == Backend::Sqlite;
     let mut conn = db.conn().await?;
+    durably(&mut conn, db.backend(), async |conn| {
+        insert_batch(conn, batch, now).await
+    })
+    .await
+}
+
+/// Runs `write` with its commits made power-loss durable: on SQLite,
+/// `synchronous = FULL` for them alone; PostgreSQL's commits are already.
+pub(super) async fn durably<T>(
+    conn: &mut Conn,
+    backend: Backend,
+    write: impl AsyncFnOnce(&mut Conn) -> Result<T>,
+) -> Result<T> {
+    let sqlite = backend == Backend::Sqlite;
     if sqlite {
         sqlx::query("PRAGMA synchronous = FULL")
             .execute(&mut *conn)
             .await
-            .op("inbox::store_batch (synchronous = FULL)")?;
+            .op("inbox::durably (synchronous = FULL)")?;
     }
-    let stored = insert_batch(&mut conn, batch, now).await;
-    // Back to NORMAL whether or not the batch went in: the connection goes
+    let written = write(conn).await;
+    // Back to NORMAL whether or not the write went in: the connection goes
     // back to the pool, and every other commit on it should stay cheap.
     if sqlite {
         sqlx::query("PRAGMA synchronous = NORMAL")
             .execute(&mut *conn)
             .await
-            .op("inbox::store_batch (synchronous = NORMAL)")?;
+            .op("inbox::durably (synchronous = NORMAL)")?;
     }
-    stored
+    written
 }
 
 async fn insert_batch(

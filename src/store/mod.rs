@@ -6,8 +6,10 @@
 pub mod attempts;
 pub mod chats;
 pub mod dialogues;
+pub mod events;
 pub mod inbox;
 pub mod leader;
+pub mod messages;
 pub mod milestones;
 pub mod outbox;
 pub mod people;

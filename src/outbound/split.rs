@@ -1,9 +1,6 @@
-//! Telegram's limit on a message's length, and the cut of longer texts into
-//! parts below it. The limit is the platform's, so the adapter cuts
-//! (ARCHITECTURE.md rule 6) and the platform-free messages never know it.
-
-/// Telegram's limit per message; texts are split below it.
-pub const MAX_MESSAGE_CHARS: usize = 4096;
+//! The cut of a text longer than a platform takes into parts below its
+//! limit. The limit is the platform's, so the adapter cuts (ARCHITECTURE.md
+//! rule 6) and the platform-free messages never know it.
 
 /// Splits `text` into parts of at most `limit` characters (UTF-16 units, as
 /// Telegram counts), cutting at line boundaries; a single longer line is cut
@@ -52,7 +49,7 @@ mod tests {
             "b".repeat(1000),
             "c".repeat(3000)
         );
-        let parts = split_message(&text, MAX_MESSAGE_CHARS);
+        let parts = split_message(&text, 4096);
         assert_eq!(parts.len(), 2);
         assert_eq!(
             parts[0],

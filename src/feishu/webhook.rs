@@ -1,0 +1,162 @@
+//! Events Feishu POSTs to `feishu.webhook.path` (../shared/feishu-wire-format.md,
+//! section 2): `url_verification` answered at once with its challenge (after
+//! decryption, when the app encrypts); an event decrypted, its
+//! `X-Lark-Signature` checked in constant time, its verification token
+//! checked, then stored in the inbox and answered 200 only after the commit
+//! (ARCHITECTURE.md rule 4). Anything else gets a 4xx and changes nothing;
+//! Feishu retries what did not get a 200, and a second delivery of a
+//! stored event is a no-op.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
+use tokio::sync::Notify;
+
+use super::convert::Envelope;
+use super::envelope::{decrypt, signed};
+use crate::clock::Clock;
+use crate::config::FeishuSettings;
+use crate::domain::ids::Platform;
+use crate::store::{Store, events};
+
+/// What a delivery needs: where to store it, the secrets that check it,
+/// and whom to wake.
+pub struct Receiver {
+    pub store: Store,
+    pub settings: FeishuSettings,
+    pub clock: Arc<dyn Clock>,
+    pub stored: Arc<Notify>,
+}
+
+pub fn router(path: &str, receiver: Arc<Receiver>) -> Router {
+    Router::new()
+        .route(path, post(receive))
+        .with_state(receiver)
+}
+
+/// Why a delivery is refused; said in the answer and the log, never with a
+/// secret in it.
+#[derive(Debug, thiserror::Error)]
+enum Refusal {
+    #[error("not a JSON object")]
+    NotJson,
+    #[error("encrypted, but no DUBAN__FEISHU__ENCRYPT_KEY is set")]
+    NoKey,
+    #[error("not encrypted, but an encrypt key is set")]
+    Plain,
+    #[error(transparent)]
+    Decrypt(#[from] super::envelope::EnvelopeError),
+    #[error("X-Lark-Signature missing or wrong")]
+    Signature,
+    #[error("verification token missing or wrong")]
+    Token,
+    #[error(transparent)]
+    Shape(#[from] super::convert::EnvelopeShape),
+}
+
+impl Refusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            Refusal::Signature | Refusal::Token => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
+    let span = tracing::info_span!("feishu_event", event_id = tracing::field::Empty);
+    let _entered = span.enter();
+    match open(&r.settings, &headers, &body) {
+        Ok(Opened::Challenge(challenge)) => {
+            tracing::info!("Feishu verified the event URL");
+            (StatusCode::OK, axum::Json(json!({ "challenge": challenge }))).into_response()
+        }
+        Ok(Opened::Event(plain)) => store(&r, &plain, &span).await,
+        Err(refusal) => {
+            tracing::warn!(why = %refusal, "Feishu event refused");
+            let body = json!({ "msg": refusal.to_string() });
+            (refusal.status(), axum::Json(body)).into_response()
+        }
+    }
+}
+
+async fn store(r: &Receiver, plain: &str, span: &tracing::Span) -> Response {
+    let Ok((envelope, _)) = Envelope::parse(plain) else {
+        let body = json!({ "msg": "no schema 2.0 header" });
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    };
+    span.record("event_id", envelope.event_id.as_str());
+    let key = envelope.key();
+    match events::store(&r.store, Platform::Feishu, &key, plain, r.clock.now()).await {
+        Ok(fresh) => {
+            if fresh.is_some() {
+                metrics::counter!(crate::ops::names::FEISHU_EVENTS).increment(1);
+                r.stored.notify_one();
+            } else {
+                tracing::debug!(key, "delivered again; stored already");
+            }
+            (StatusCode::OK, axum::Json(json!({ "msg": "success" }))).into_response()
+        }
+        Err(e) => {
+            // Not stored: Feishu delivers it again later.
+            tracing::error!(error = %e, "Feishu event not stored");
+            let body = json!({ "msg": "not stored; deliver again" });
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+        }
+    }
+}
+
+enum Opened {
+    Challenge(String),
+    Event(String),
+}
+
+/// The delivery's plaintext, checked.
+fn open(s: &FeishuSettings, headers: &HeaderMap, body: &[u8]) -> Result<Opened, Refusal> {
+    let outer: Value = serde_json::from_slice(body).map_err(|_| Refusal::NotJson)?;
+    let key = s.encrypt_key.as_ref().map(|k| k.expose_secret());
+    let plain = match (outer.get("encrypt").and_then(Value::as_str), key) {
+        (Some(encrypted), Some(key)) => decrypt(key, encrypted)?,
+        (Some(_), None) => return Err(Refusal::NoKey),
+        (None, Some(_)) => return Err(Refusal::Plain),
+        (None, None) => String::from_utf8_lossy(body).into_owned(),
+    };
+    let inner: Value = serde_json::from_str(&plain).map_err(|_| Refusal::NotJson)?;
+    if inner["type"].as_str() == Some("url_verification") {
+        // The SDKs check the token, not the signature, of a challenge.
+        check_token(s, inner["token"].as_str())?;
+        let challenge = inner["challenge"].as_str().unwrap_or("").to_string();
+        return Ok(Opened::Challenge(challenge));
+    }
+    if let Some(key) = key {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+        };
+        let (ts, nonce) = (header("X-Lark-Request-Timestamp"), header("X-Lark-Request-Nonce"));
+        if !signed(header("X-Lark-Signature"), ts, nonce, key, body) {
+            return Err(Refusal::Signature);
+        }
+    }
+    check_token(s, inner["header"]["token"].as_str())?;
+    Envelope::parse(&plain)?;
+    Ok(Opened::Event(plain))
+}
+
+fn check_token(s: &FeishuSettings, given: Option<&str>) -> Result<(), Refusal> {
+    let expected = s.verification_token.as_ref().map(|t| t.expose_secret());
+    match (given, expected) {
+        (Some(g), Some(e)) if bool::from(g.as_bytes().ct_eq(e.as_bytes())) => Ok(()),
+        _ => Err(Refusal::Token),
+    }
+}
