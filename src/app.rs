@@ -8,8 +8,8 @@ use tokio::sync::watch;
 use crate::bot::{self, BotError};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::faults::Hooks;
 use crate::domain::ids::Platform;
+use crate::faults::Hooks;
 use crate::feishu::{self, Feishu};
 use crate::jobs::{ByPlatform, JobDeps, Messenger, scheduler};
 use crate::ops::{self, Health};
@@ -114,7 +114,7 @@ async fn run_instance(
     {
         tracing::error!(error = %e, "the scheduler task ended abnormally");
     }
-    let result = match feishu.map(|task| async { task.await }) {
+    let result = match feishu {
         Some(task) => match task.await {
             Ok(Err(e)) => result.and(Err(BotError::Feishu(e))),
             Ok(Ok(())) => result,

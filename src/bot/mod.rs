@@ -48,10 +48,10 @@ use crate::domain::commands::Command;
 use crate::domain::outgoing::{Delivery, Outgoing};
 use crate::jobs::Messenger;
 use crate::ops::Role;
+use crate::outbound::pace::{PaceLimits, Pacer};
 use crate::render::text::t;
 use crate::store::{Store, StoreError};
 use deliver::{Telegram, deliver, redact};
-use crate::outbound::pace::{PaceLimits, Pacer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BotError {

@@ -131,7 +131,10 @@ impl Api {
             return Ok(t.value.clone());
         }
         let op = "tenant_access_token";
-        let url = format!("{}/open-apis/auth/v3/tenant_access_token/internal", self.base);
+        let url = format!(
+            "{}/open-apis/auth/v3/tenant_access_token/internal",
+            self.base
+        );
         let body = json!({"app_id": self.app_id, "app_secret": self.secret.expose_secret()});
         let answer = self.http.post(url).json(&body).send().await;
         let value = read(op, answer).await?;
@@ -281,7 +284,12 @@ fn refused(op: &'static str, status: StatusCode, value: &Value) -> ApiError {
         op,
         code: value["code"].as_i64().unwrap_or(-1),
         status: status.as_u16(),
-        msg: value["msg"].as_str().unwrap_or("").chars().take(300).collect(),
+        msg: value["msg"]
+            .as_str()
+            .unwrap_or("")
+            .chars()
+            .take(300)
+            .collect(),
     }
 }
 

@@ -251,7 +251,12 @@ async fn membership(conn: &mut Conn, e: &Value) -> Result<(ChatInfo, Sender)> {
         Some(n) if !n.is_empty() => n.to_string(),
         _ => stored_title(conn, &id).await?,
     };
-    let by = sender(conn, e["operator_id"]["open_id"].as_str().unwrap_or(""), None).await?;
+    let by = sender(
+        conn,
+        e["operator_id"]["open_id"].as_str().unwrap_or(""),
+        None,
+    )
+    .await?;
     Ok((
         ChatInfo {
             id,
@@ -275,10 +280,7 @@ mod tests {
         let raw = r#"{"schema":"2.0","header":{"event_id":"e2","event_type":"im.chat.disbanded_v1"},"event":{}}"#;
         assert_eq!(Envelope::parse(raw).unwrap().0.key(), "e2");
         assert_eq!(Envelope::parse("[").unwrap_err(), EnvelopeShape::NotJson);
-        assert_eq!(
-            Envelope::parse("{}").unwrap_err(),
-            EnvelopeShape::NoHeader
-        );
+        assert_eq!(Envelope::parse("{}").unwrap_err(), EnvelopeShape::NoHeader);
     }
 
     #[test]

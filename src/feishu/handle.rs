@@ -74,7 +74,13 @@ async fn next_batch(fs: &Feishu) -> Result<usize, StoreError> {
 async fn one(fs: &Feishu, seq: i64, raw: &str) {
     let Ok((envelope, _)) = Envelope::parse(raw) else {
         // Checked on receipt; a row that no longer reads is set aside.
-        failed(fs, seq, &StoreError::Corrupt("unreadable Feishu event".into()), 0).await;
+        failed(
+            fs,
+            seq,
+            &StoreError::Corrupt("unreadable Feishu event".into()),
+            0,
+        )
+        .await;
         return;
     };
     match handle(fs, seq, &envelope).await {
@@ -159,7 +165,9 @@ async fn remember_incoming(
 
 async fn send_replies(fs: &Feishu, seq: i64, key: &str, replies: &[Outgoing]) {
     for (i, out) in replies.iter().enumerate() {
-        if let Delivery::Failed(why) = deliver(&fs.api, &fs.store, out, &format!("reply:{key}:{i}")).await {
+        if let Delivery::Failed(why) =
+            deliver(&fs.api, &fs.store, out, &format!("reply:{key}:{i}")).await
+        {
             tracing::warn!(why, chat = %out.chat, "a reply was not delivered");
         }
     }
@@ -175,8 +183,8 @@ async fn send_replies(fs: &Feishu, seq: i64, key: &str, replies: &[Outgoing]) {
 /// Nothing was committed: the try is counted, and the event is tried
 /// again after `inbox.retry_secs`, until `inbox.max_attempts`.
 async fn failed(fs: &Feishu, seq: i64, e: &StoreError, max_attempts: u32) {
-    let retry_at = fs.clock.now()
-        + chrono::TimeDelta::seconds(fs.settings.inbox.retry_after.as_secs() as i64);
+    let retry_at =
+        fs.clock.now() + chrono::TimeDelta::seconds(fs.settings.inbox.retry_after.as_secs() as i64);
     match events::record_failure(&fs.store, seq, &e.to_string(), retry_at, max_attempts).await {
         Ok(true) => tracing::error!(error = %e, "Feishu event set aside as failed"),
         Ok(false) => tracing::warn!(error = %e, "Feishu event not handled; it will be tried again"),

@@ -89,7 +89,12 @@ impl Feishu {
         };
         let api = Api::new(&s.api_url, &s.app_id, secret, pacer).map_err(FeishuError::Rejected)?;
         let info = api
-            .call("bot info", Method::GET, "/open-apis/bot/v3/info", Body::None)
+            .call(
+                "bot info",
+                Method::GET,
+                "/open-apis/bot/v3/info",
+                Body::None,
+            )
             .await
             .map_err(FeishuError::Rejected)?;
         let bot = &info["bot"];
@@ -138,7 +143,9 @@ impl Feishu {
                     file.bytes = Some(bytes);
                 }
             }
-            Err(e) => tracing::warn!(file = %file.file_name, error = %e, "the sent file could not be fetched"),
+            Err(e) => {
+                tracing::warn!(file = %file.file_name, error = %e, "the sent file could not be fetched")
+            }
         }
     }
 }

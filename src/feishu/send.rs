@@ -211,7 +211,11 @@ pub(super) fn pace_key(id: &str) -> i64 {
     local_id(id)
 }
 
-async fn upload_image(api: &Api, picture: &OutgoingDocument, key: &str) -> Result<String, ApiError> {
+async fn upload_image(
+    api: &Api,
+    picture: &OutgoingDocument,
+    key: &str,
+) -> Result<String, ApiError> {
     let bytes = picture.bytes.clone();
     let name = picture.file_name.clone();
     let form = move || {
@@ -333,7 +337,8 @@ mod tests {
         let posts = posts(markup::paragraphs(&html));
         assert!(posts.len() > 1, "{}", posts.len());
         for p in &posts {
-            let body = json!({"msg_type": "post", "content": markup::post(p), "uuid": uuid("k", 0)});
+            let body =
+                json!({"msg_type": "post", "content": markup::post(p), "uuid": uuid("k", 0)});
             assert!(body.to_string().len() < 30 * 1024);
         }
         assert_eq!(posts.iter().map(Vec::len).sum::<usize>(), 40);

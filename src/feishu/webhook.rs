@@ -77,7 +77,11 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
     match open(&r.settings, &headers, &body) {
         Ok(Opened::Challenge(challenge)) => {
             tracing::info!("Feishu verified the event URL");
-            (StatusCode::OK, axum::Json(json!({ "challenge": challenge }))).into_response()
+            (
+                StatusCode::OK,
+                axum::Json(json!({ "challenge": challenge })),
+            )
+                .into_response()
         }
         Ok(Opened::Event(plain)) => store(&r, &plain, &span).await,
         Err(refusal) => {
@@ -143,7 +147,10 @@ fn open(s: &FeishuSettings, headers: &HeaderMap, body: &[u8]) -> Result<Opened, 
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("")
         };
-        let (ts, nonce) = (header("X-Lark-Request-Timestamp"), header("X-Lark-Request-Nonce"));
+        let (ts, nonce) = (
+            header("X-Lark-Request-Timestamp"),
+            header("X-Lark-Request-Nonce"),
+        );
         if !signed(header("X-Lark-Signature"), ts, nonce, key, body) {
             return Err(Refusal::Signature);
         }

@@ -50,7 +50,11 @@ pub async fn remember(
 }
 
 /// The message kept under `local_id`, if any.
-pub async fn find(conn: &mut Conn, platform: Platform, local_id: i64) -> Result<Option<Remembered>> {
+pub async fn find(
+    conn: &mut Conn,
+    platform: Platform,
+    local_id: i64,
+) -> Result<Option<Remembered>> {
     let row = sqlx::query(
         "SELECT message_id, chat, sender, sender_name, from_bot FROM platform_messages \
          WHERE platform = $1 AND local_id = $2",

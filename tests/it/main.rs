@@ -13,6 +13,7 @@ mod cli;
 mod corrections;
 mod demo;
 mod export;
+mod feishu;
 mod fuzz;
 mod helpers;
 mod instance;

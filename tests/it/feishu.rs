@@ -1,0 +1,277 @@
+//! duban on Feishu end to end: the real adapter over HTTP to `feishusim` on
+//! 127.0.0.1, events POSTed to its webhook encrypted and signed, a fresh
+//! database (SQLite, and PostgreSQL when reachable), a clock the test sets.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use duban::clock::ManualClock;
+use duban::config::Settings;
+use feishusim::{Config, FeishuSim, Pushed, Sent};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::helpers::{TestDb, count, free_port, sh};
+
+pub const WAIT: Duration = Duration::from_secs(15);
+
+/// The people and chats every Feishu test starts from.
+pub struct World {
+    pub sim: FeishuSim,
+    pub admin: String,
+    pub owner: String,
+    pub liaison: String,
+    pub group: String,
+    pub lead: String,
+}
+
+pub async fn world() -> World {
+    let sim = FeishuSim::start(Config::default()).await.expect("sim");
+    let admin = sim.add_user("管理员");
+    let owner = sim.add_user("王业主");
+    let liaison = sim.add_user("张伟");
+    let group = sim.add_group("新能源项目群", &[&admin, &owner, &liaison]);
+    let lead = sim.add_group("领导群", &[&admin]);
+    World {
+        sim,
+        admin,
+        owner,
+        liaison,
+        group,
+        lead,
+    }
+}
+
+/// Settings for a bot on Feishu alone, taking events on `port`.
+pub fn settings_for(db: &TestDb, w: &World, port: u16, extra: &[(&str, &str)]) -> Settings {
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let c = w.sim.config();
+    let mut env: Vec<(String, String)> = vec![
+        ("DUBAN__DATABASE__URL".into(), db.url.clone()),
+        ("DUBAN__WEB__LISTEN".into(), String::new()),
+        ("DUBAN__PLATFORMS".into(), "feishu".into()),
+        ("DUBAN__FEISHU__API_URL".into(), w.sim.url()),
+        ("DUBAN__FEISHU__APP_ID".into(), c.app_id.clone()),
+        ("DUBAN__FEISHU__APP_SECRET".into(), c.app_secret.clone()),
+        (
+            "DUBAN__FEISHU__VERIFICATION_TOKEN".into(),
+            c.verification_token.clone(),
+        ),
+        ("DUBAN__FEISHU__MODE".into(), "webhook".into()),
+        (
+            "DUBAN__FEISHU__WEBHOOK__LISTEN".into(),
+            format!("127.0.0.1:{port}"),
+        ),
+        ("DUBAN__ADMINS".into(), format!("feishu:{}", w.admin)),
+        ("DUBAN__LIAISONS".into(), format!("feishu:{}", w.liaison)),
+        (
+            "DUBAN__LEADERSHIP_CHATS".into(),
+            format!("feishu:{}", w.lead),
+        ),
+    ];
+    if let Some(key) = &c.encrypt_key {
+        env.push(("DUBAN__FEISHU__ENCRYPT_KEY".into(), key.clone()));
+    }
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Settings::load_from(Some(empty.path()), &env).expect("settings")
+}
+
+/// The bot running in this process on a manual clock, its webhook verified
+/// by the simulator and set as where events go.
+pub struct Running {
+    pub clock: ManualClock,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<Result<(), duban::bot::BotError>>,
+}
+
+impl Running {
+    pub async fn start(db: &TestDb, w: &World, now: chrono::DateTime<chrono::Utc>) -> Running {
+        let port = free_port();
+        Self::start_with(w, settings_for(db, w, port, &[]), port, now).await
+    }
+
+    pub async fn start_with(
+        w: &World,
+        settings: Settings,
+        port: u16,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Running {
+        let clock = ManualClock::new(now);
+        let (stop, shutdown) = watch::channel(false);
+        let task = tokio::spawn(duban::app::run_with(
+            settings,
+            Arc::new(clock.clone()),
+            shutdown,
+            Arc::default(),
+        ));
+        w.sim
+            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
+        let deadline = std::time::Instant::now() + WAIT;
+        while let Err(e) = w.sim.verify_url().await {
+            assert!(
+                std::time::Instant::now() < deadline && !task.is_finished(),
+                "the webhook never answered its challenge: {e}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Running { clock, stop, task }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let r = tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("bot stops in time");
+        r.expect("bot task").expect("bot ran cleanly");
+    }
+}
+
+/// Waits for a message the bot sent that `pick` accepts.
+pub async fn sent_where(sim: &FeishuSim, what: &str, pick: impl Fn(&Sent) -> bool) -> Sent {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Some(s) = sim.sent().into_iter().find(|s| pick(s)) {
+            return s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never sent: {what}; sent: {:#?}",
+            sim.sent()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The bot's answer to a pushed message (a reply to it).
+pub async fn answer(sim: &FeishuSim, p: &Pushed) -> Sent {
+    let id = p.message_id.clone().expect("a message was pushed");
+    assert_eq!(p.status, Some(200), "the webhook took {p:?}");
+    sent_where(sim, &format!("a reply to {id}"), |s| {
+        s.reply_to.as_deref() == Some(id.as_str())
+    })
+    .await
+}
+
+/// A message from `from` in `chat`, and the bot's answer to it.
+pub async fn ask(w: &World, chat: &str, from: &str, text: &str) -> Sent {
+    let p = w.sim.say(chat, from, text).await;
+    answer(&w.sim, &p).await
+}
+
+/// The bot joins the project group, the admin creates P1 and pledges two
+/// milestones; the pledge's answer, which the owner replies to.
+pub async fn setup_project(w: &World) -> Sent {
+    w.sim.add_bot(&w.group, &w.admin).await;
+    let greeting = sent_where(&w.sim, "a greeting", |s| s.chat_id == w.group).await;
+    assert!(greeting.plain.contains("/bind"), "{}", greeting.plain);
+    let r = ask(w, &w.group, &w.admin, "@督办 /newproject P1 新能源电池项目").await;
+    assert!(
+        r.plain.contains("已新建项目 P1 新能源电池项目"),
+        "{}",
+        r.plain
+    );
+    let r = ask(
+        w,
+        &w.group,
+        &w.admin,
+        "@督办 /pledge\n开工 2026-11-20\n竣工 2027-06-30",
+    )
+    .await;
+    assert!(r.plain.contains("开工 2026-11-20（新增）"), "{}", r.plain);
+    r
+}
+
+const REPORT: &str =
+    "@督办 进度: 65%\n本周投资: 1200万\n累计投资: 3.2亿\n完成节点: 开工 2026-11-23";
+
+#[tokio::test]
+async fn a_project_is_set_up_reported_by_reply_and_a_redelivery_changes_nothing() {
+    for db in TestDb::all().await {
+        let w = world().await;
+        let bot = Running::start(&db, &w, sh(2026, 11, 24, 10, 0)).await;
+        let pledged = setup_project(&w).await;
+        let p = w
+            .sim
+            .reply(&w.group, &w.owner, &pledged.message_id, REPORT)
+            .await;
+        let echo = answer(&w.sim, &p).await;
+        assert!(
+            echo.plain
+                .starts_with("已记录 P1 新能源电池项目 2026-W48 周报"),
+            "{}: {}",
+            db.label,
+            echo.plain
+        );
+        // Feishu delivers at least once: the same event again is stored
+        // once, handled once, answered once.
+        let before = w.sim.sent().len();
+        let again = w.sim.redeliver(&p.event_id).await;
+        assert_eq!(again.status, Some(200));
+        let status = ask(&w, &w.group, &w.owner, "@督办 /status").await;
+        assert!(status.plain.contains("进度：65%"), "{}", status.plain);
+        assert_eq!(w.sim.sent().len(), before + 1, "{:#?}", w.sim.sent());
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM reports").await, 1);
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM platform_events WHERE handled_at IS NOT NULL"
+            )
+            .await,
+            count(&db, "SELECT COUNT(*) FROM platform_events").await
+        );
+        // The owner is a Feishu person, recorded with the platform.
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM people WHERE platform = 'feishu' AND external_id LIKE 'ou_%'"
+            )
+            .await,
+            2
+        );
+        bot.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_bulletin_reaches_a_feishu_leadership_group_with_its_picture_once() {
+    for db in TestDb::all().await {
+        let w = world().await;
+        w.sim.add_bot(&w.lead, &w.admin).await;
+        let bot = Running::start(&db, &w, sh(2026, 11, 26, 19, 0)).await;
+        setup_project(&w).await;
+        bot.clock.set(sh(2026, 11, 27, 16, 0));
+        let picture = sent_where(&w.sim, "the bulletin's picture", |s| {
+            s.chat_id == w.lead && s.msg_type == "image"
+        })
+        .await;
+        let png = w
+            .sim
+            .file_content(picture.file_key.as_deref().unwrap())
+            .unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let text: Vec<Sent> = w
+            .sim
+            .sent()
+            .into_iter()
+            .filter(|s| s.chat_id == w.lead && s.msg_type == "post")
+            .collect();
+        assert!(text[0].plain.contains("督办周动态"), "{}", text[0].plain);
+        assert!(text[0].seq < picture.seq, "the text comes first");
+        assert!(
+            text.iter().all(|s| s.uuid.is_some()),
+            "every send has a uuid"
+        );
+        bot.stop().await;
+        // A restart the same evening sends neither again.
+        let bot = Running::start(&db, &w, sh(2026, 11, 27, 16, 30)).await;
+        ask(&w, &w.group, &w.admin, "@督办 /help").await;
+        bot.stop().await;
+        let images = w
+            .sim
+            .sent()
+            .iter()
+            .filter(|s| s.msg_type == "image")
+            .count();
+        assert_eq!(images, 1, "{}", db.label);
+    }
+}
