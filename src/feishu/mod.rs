@@ -11,10 +11,12 @@
 pub mod api;
 pub mod convert;
 pub mod envelope;
+mod frame;
 mod handle;
 pub mod markup;
 pub mod send;
 mod webhook;
+mod ws;
 
 use std::sync::Arc;
 
@@ -53,11 +55,9 @@ pub enum FeishuError {
         addr: String,
         source: std::io::Error,
     },
-    #[error(
-        "configuration key `feishu.mode`: long_connection is not available in this build yet; \
-         set feishu.mode = \"webhook\""
-    )]
-    LongConnection,
+    /// Feishu refused the long connection for good.
+    #[error("Feishu's long connection stopped: {0}")]
+    Connection(ws::WsError),
 }
 
 /// The app, connected: its API and the bot's identity.
@@ -192,13 +192,36 @@ pub async fn serve(fs: Arc<Feishu>, shutdown: watch::Receiver<bool>) -> Result<(
                 if let Err(e) = served {
                     tracing::error!(error = %e, "the Feishu webhook stopped");
                 }
+                Ok(())
             })
         }
-        FeishuMode::LongConnection => return Err(FeishuError::LongConnection),
+        FeishuMode::LongConnection => {
+            let s = &fs.settings.feishu;
+            let connector = ws::Connector {
+                api_url: s.api_url.clone(),
+                app_id: s.app_id.clone(),
+                app_secret: secrecy::SecretString::from(s.app_secret()?.to_string()),
+                store: fs.store.clone(),
+                clock: fs.clock.clone(),
+                stored: stored.clone(),
+            };
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let ran = ws::run(connector, stop).await;
+                if let Err(e) = &ran {
+                    // Said now: the error itself is returned only at shutdown.
+                    tracing::error!(error = %e, "Feishu's long connection stopped; no events arrive");
+                }
+                ran.map_err(FeishuError::Connection)
+            })
+        }
     };
     handle::work(fs, stored, shutdown).await;
-    if let Err(e) = receiving.await {
-        tracing::error!(error = %e, "the Feishu webhook task ended abnormally");
+    match receiving.await {
+        Ok(received) => received,
+        Err(e) => {
+            tracing::error!(error = %e, "the Feishu receiving task ended abnormally");
+            Ok(())
+        }
     }
-    Ok(())
 }

@@ -80,8 +80,8 @@ pub fn settings_for(db: &TestDb, w: &World, port: u16, extra: &[(&str, &str)]) -
 /// by the simulator and set as where events go.
 pub struct Running {
     pub clock: ManualClock,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<Result<(), duban::bot::BotError>>,
+    pub stop: watch::Sender<bool>,
+    pub task: JoinHandle<Result<(), duban::bot::BotError>>,
 }
 
 impl Running {

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::error::{self, ApiError};
-use crate::{Inner, files, send};
+use crate::{Inner, files, send, ws};
 
 /// Above the largest upload (30 MB), so that a too-large file reaches the
 /// handler and gets Feishu's 234006 rather than a bare 413.
@@ -40,6 +40,9 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
             "/open-apis/im/v1/messages/{message_id}/resources/{file_key}",
             get(files::download),
         )
+        // The long connection (`ws.rs`).
+        .route("/callback/ws/endpoint", post(ws::endpoint))
+        .route("/ws/v2", get(ws::upgrade))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(inner)

@@ -11,13 +11,16 @@
 //! codes (230001, 230002, 230013, 232009, 230025, the 1-hour uuid); uploads
 //! and downloads with their limits; events pushed to a webhook in the v2
 //! envelope, encrypted and signed under an Encrypt Key, retried on a
-//! scaled-down schedule and re-pushable with the same ids; faults and
-//! Feishu's rate limits on demand.
+//! scaled-down schedule and re-pushable with the same ids; or, after
+//! [`FeishuSim::use_long_connection`], delivered over the long connection
+//! (`ws.rs`: endpoint discovery, protobuf frames, ping and pong, chunks,
+//! ACKs and redelivery); faults and Feishu's rate limits on demand.
 
 mod content;
 mod error;
 mod events;
 mod files;
+mod frame;
 mod http;
 mod ids;
 mod limits;
@@ -25,6 +28,9 @@ mod people;
 mod push;
 mod send;
 mod world;
+mod ws;
+#[cfg(test)]
+mod ws_tests;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -78,7 +84,9 @@ pub struct Pushed {
     /// The message the event is about (a new one, a recalled one), if any.
     pub message_id: Option<String>,
     /// The HTTP status of the last POST attempt (0: no connection); `None`
-    /// when no webhook is set and the event waits in the queue.
+    /// when no webhook is set and the event waits in the queue. Over the
+    /// long connection: the last delivery's ACK code (0: no ACK in time),
+    /// `None` while no client is connected.
     pub status: Option<u16>,
 }
 
@@ -149,6 +157,8 @@ pub(crate) struct Inner {
     client: reqwest::Client,
     /// Held for a whole delivery sequence, so events arrive in order.
     delivering: tokio::sync::Mutex<()>,
+    /// The long connection's clients and deliveries.
+    ws: ws::Hub,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
@@ -197,6 +207,7 @@ impl FeishuSim {
             addr,
             client,
             delivering: tokio::sync::Mutex::new(()),
+            ws: ws::Hub::default(),
             stop: Mutex::new(Some(stop_tx)),
             task: Mutex::new(None),
         });
@@ -288,7 +299,16 @@ impl FeishuSim {
     // group the bot is not in) panics: Feishu could not push that.
 
     async fn push(&self, what: &str, prepared: Result<Prepared, String>) -> Pushed {
-        push::push(&self.inner, or_panic(what, prepared)).await
+        let prepared = or_panic(what, prepared);
+        if !self.inner.ws.enabled() {
+            return push::push(&self.inner, prepared).await;
+        }
+        let status = ws::push(&self.inner, &prepared.event_id).await;
+        Pushed {
+            event_id: prepared.event_id,
+            message_id: prepared.message_id,
+            status,
+        }
     }
 
     /// `by` adds the bot to the group: `im.chat.member.bot.added_v1`.
@@ -493,6 +513,9 @@ impl FeishuSim {
 
     /// Delivers the events queued while no webhook was set; how many.
     pub async fn flush_queued(&self) -> usize {
+        if self.inner.ws.enabled() {
+            return ws::flush(&self.inner).await;
+        }
         push::flush(&self.inner).await
     }
 
