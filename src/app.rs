@@ -89,9 +89,9 @@ async fn run_instance(
     let (led, leads) = tokio::sync::oneshot::channel::<bot::Prepared>();
     let scheduler = spawn_scheduler(jobs, clock.clone(), messenger, shutdown.clone(), leads);
     let feishu = feishu.map(|fs| tokio::spawn(feishu::serve(fs, shutdown.clone())));
-    let result = match telegram {
-        Some(connected) => {
-            bot::serve(
+    let result = match (telegram, feishu) {
+        (Some(connected), feishu) => {
+            let served = bot::serve(
                 connected,
                 settings,
                 store.clone(),
@@ -101,12 +101,24 @@ async fn run_instance(
                 health,
                 led,
             )
-            .await
+            .await;
+            match feishu {
+                // The lead lost: Feishu's handling stops with the rest.
+                Some(task) if served.is_err() => {
+                    task.abort();
+                    served
+                }
+                Some(task) => join_feishu(task).await,
+                None => served,
+            }
         }
-        None => lead_without_telegram(led, shutdown).await,
+        (None, Some(task)) => lead_with_feishu_alone(led, shutdown, task).await,
+        // `platforms` names at least one (checked at load).
+        (None, None) => Ok(()),
     };
     if result.is_err() {
-        // The bot stopped on an error (the lead lost): the jobs stop too.
+        // The bot stopped on an error (the lead lost, Feishu refused): the
+        // jobs stop too.
         scheduler.abort();
     }
     if let Err(e) = scheduler.await
@@ -114,17 +126,6 @@ async fn run_instance(
     {
         tracing::error!(error = %e, "the scheduler task ended abnormally");
     }
-    let result = match feishu {
-        Some(task) => match task.await {
-            Ok(Err(e)) => result.and(Err(BotError::Feishu(e))),
-            Ok(Ok(())) => result,
-            Err(e) => {
-                tracing::error!(error = %e, "the Feishu task ended abnormally");
-                result
-            }
-        },
-        None => result,
-    };
     // Read-only, both: nothing to finish, and they must not outlive the bot.
     for task in [ops, web].into_iter().flatten() {
         task.abort();
@@ -133,20 +134,47 @@ async fn run_instance(
     result
 }
 
+type FeishuTask = tokio::task::JoinHandle<Result<(), feishu::FeishuError>>;
+
+/// Waits for Feishu's task, which ends at shutdown, or on an error it
+/// stopped on.
+async fn join_feishu(task: FeishuTask) -> Result<(), BotError> {
+    match task.await {
+        Ok(done) => done.map_err(BotError::Feishu),
+        Err(e) if e.is_cancelled() => Ok(()),
+        Err(e) => {
+            tracing::error!(error = %e, "the Feishu task ended abnormally");
+            Ok(())
+        }
+    }
+}
+
 /// Without Telegram this instance leads at once (one Feishu instance per
-/// database for now): the scheduler starts, and the rest waits for the stop.
-async fn lead_without_telegram(
+/// database for now): the scheduler starts, and the rest waits for the
+/// stop, or for Feishu to stop on an error (the app refused), which stops
+/// the process too.
+async fn lead_with_feishu_alone(
     led: tokio::sync::oneshot::Sender<bot::Prepared>,
     mut shutdown: watch::Receiver<bool>,
+    mut task: FeishuTask,
 ) -> Result<(), BotError> {
     let (prepared, ready) = tokio::sync::oneshot::channel();
     if led.send(prepared).is_ok() && ready.await.is_err() {
         tracing::debug!("the scheduler did not start");
     }
-    if shutdown.wait_for(|s| *s).await.is_err() {
-        tracing::debug!("shutdown signal dropped");
+    // The guard `wait_for` returns is not Send: only whether it came.
+    let stop = async { shutdown.wait_for(|s| *s).await.is_ok() };
+    tokio::select! {
+        _ = stop => join_feishu(task).await,
+        done = &mut task => match done {
+            Ok(Err(e)) => Err(BotError::Feishu(e)),
+            Ok(Ok(())) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "the Feishu task ended abnormally");
+                Ok(())
+            }
+        },
     }
-    Ok(())
 }
 
 /// `/healthz`, `/readyz` and `/metrics` on `ops.listen`, when set.

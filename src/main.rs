@@ -192,6 +192,9 @@ fn main() -> ExitCode {
         .iter()
         .chain(webhook_secret)
         .chain(settings.web.secret.as_ref())
+        .chain(settings.feishu.app_secret.as_ref())
+        .chain(settings.feishu.encrypt_key.as_ref())
+        .chain(settings.feishu.verification_token.as_ref())
         .map(|t| secrecy::ExposeSecret::expose_secret(t).to_string())
         .collect();
     duban::telemetry::init(secrets);
@@ -313,7 +316,12 @@ fn run_bot(settings: Settings, now: Option<&str>) -> ExitCode {
                 | BotError::BadApiUrl(_)
                 | BotError::Ops(_)
                 | BotError::Web(_)
-                | BotError::WebhookListen { .. }),
+                | BotError::WebhookListen { .. }
+                | BotError::Feishu(
+                    duban::feishu::FeishuError::Config(_)
+                    | duban::feishu::FeishuError::Rejected(_)
+                    | duban::feishu::FeishuError::Listen { .. },
+                )),
             ) => {
                 eprintln!("duban: {e}");
                 ExitCode::from(2)

@@ -1,10 +1,32 @@
 //! The tracing subscriber: filter from `RUST_LOG` (default `info`, sqlx
 //! quieter), logs on stderr so command output on stdout stays clean, JSON
 //! when `DUBAN_LOG_JSON` is set. Every line passes through a redactor that
-//! replaces the bot token, wherever a dependency may have put it.
+//! replaces the bot token, wherever a dependency may have put it, and the
+//! secrets learned while running (Feishu's tenant tokens).
 
+use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+
+/// Secrets learned while running; the last [`KEPT`] are redacted (a tenant
+/// token lives two hours, so these cover far more than any in use).
+static LEARNED: RwLock<VecDeque<String>> = RwLock::new(VecDeque::new());
+const KEPT: usize = 16;
+
+/// Redacts `secret` from every line written from now on.
+pub fn redact_also(secret: &str) {
+    if secret.len() < 4 {
+        return;
+    }
+    let mut learned = LEARNED.write().unwrap_or_else(PoisonError::into_inner);
+    if learned.iter().any(|s| s == secret) {
+        return;
+    }
+    if learned.len() == KEPT {
+        learned.pop_front();
+    }
+    learned.push_back(secret.to_string());
+}
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -57,7 +79,12 @@ impl Write for RedactingWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         // The fmt layer writes each event whole, so a secret is never split.
         let text = String::from_utf8_lossy(buf);
-        io::stderr().write_all(redact_all(&text, &self.secrets).as_bytes())?;
+        let text = redact_all(&text, &self.secrets);
+        let learned = LEARNED.read().unwrap_or_else(PoisonError::into_inner);
+        let text = learned
+            .iter()
+            .fold(text, |t, s| t.replace(s.as_str(), "<redacted>"));
+        io::stderr().write_all(text.as_bytes())?;
         Ok(buf.len())
     }
 

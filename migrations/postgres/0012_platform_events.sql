@@ -34,3 +34,7 @@ CREATE TABLE platform_messages (
     PRIMARY KEY (platform, local_id)
 );
 CREATE INDEX platform_messages_created ON platform_messages (created_at);
+
+-- A report whose message its author took back (recalled): kept, never
+-- in force again, and passed over when the week's report in force is chosen anew.
+ALTER TABLE reports ADD COLUMN withdrawn_at BIGINT;

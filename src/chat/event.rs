@@ -77,6 +77,12 @@ pub enum Event {
         chat: ChatInfo,
         by: Sender,
     },
+    /// Its author took a message back (Feishu's recall): a report it held
+    /// is withdrawn.
+    Recalled {
+        chat: ChatRef,
+        message_id: i64,
+    },
     /// A group became a larger one under a new id (Telegram's upgrade to a
     /// supergroup); its binding follows.
     Migrated {

@@ -53,6 +53,9 @@ pub async fn handle(tx: &mut Conn, env: &Env<'_>, event: Event, now: DateTime<Ut
         Event::BotAdded { chat, by } => lifecycle::added(tx, env, chat, by).await,
         Event::BotRemoved { chat, by } => lifecycle::removed(tx, env, chat, by).await,
         Event::Migrated { from, to } => lifecycle::migrated(tx, &from, &to).await,
+        Event::Recalled { chat, message_id } => {
+            report::recalled(tx, env, &chat, message_id, now).await
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::commands::{Command, Parsed, parse_command};
+use crate::domain::ids::ChatRef;
 use crate::domain::outgoing::Outgoing;
 use crate::domain::report::{Field, ReportErrorKind, parse_report};
 use crate::domain::time::ReportingWeek;
@@ -12,7 +13,7 @@ use crate::render::report::{report_echo, report_error};
 use crate::render::text::t;
 use crate::service::reports::{self, Submission, SubmitError, Whose};
 use crate::store::outbox::PromptAnswered;
-use crate::store::{Conn, dialogues, replies, reports as stored};
+use crate::store::{Conn, chats, dialogues, problems, projects, replies, reports as stored};
 
 use super::context::{Here, InProject};
 use super::{Env, Out};
@@ -124,6 +125,44 @@ pub async fn edited(tx: &mut Conn, env: &Env<'_>, p: InProject<'_>, now: DateTim
         }
     }
     Ok(out)
+}
+
+/// A message recalled by its author: the report it held leaves force (an
+/// earlier one of its week, if any, is in force again), the problems only
+/// it raised are withdrawn, and the group is told.
+pub async fn recalled(
+    tx: &mut Conn,
+    env: &Env<'_>,
+    chat: &ChatRef,
+    message: i64,
+    now: DateTime<Utc>,
+) -> Out {
+    let Some(w) = stored::withdraw(tx, chat, message, now).await? else {
+        return Ok(Vec::new());
+    };
+    problems::withdraw_unrepeated(tx, w.report_id, &[]).await?;
+    let (Some(row), Some(project)) = (
+        chats::by_external(tx, chat).await?,
+        projects::by_id(tx, w.project_id).await?,
+    ) else {
+        return Ok(Vec::new());
+    };
+    tracing::info!(project = %project.code, week = %w.week, reinstated = w.reinstated, "report withdrawn: its message was recalled");
+    let lang = row.lang(env.settings.locale);
+    let key = match w.reinstated {
+        true => "report.recalled_earlier_back",
+        false => "report.recalled",
+    };
+    let text = t(
+        lang,
+        key,
+        &[
+            ("code", project.code),
+            ("name", project.name),
+            ("week", w.week.to_string()),
+        ],
+    );
+    Ok(vec![Outgoing::to(chat.clone(), text)])
 }
 
 /// `/cancel`: ends this person's dialogue in this chat.

@@ -349,6 +349,14 @@ impl Settings {
         self.platforms.contains(&platform)
     }
 
+    /// Whether the bot sees, in `platform`'s groups, only the messages
+    /// that mention it (Feishu without `im:message.group_msg`), so that
+    /// people must mention it to be heard.
+    pub fn sees_only_mentions(&self, platform: crate::domain::ids::Platform) -> bool {
+        platform == crate::domain::ids::Platform::Feishu
+            && self.feishu.sees == GroupMessages::Mentions
+    }
+
     pub fn cron(&self, job: Job) -> &cron::Schedule {
         &self
             .crons

@@ -144,6 +144,7 @@ impl Api {
             .ok_or_else(|| answer_error(op, 200, "no tenant_access_token"))?;
         let expire = Duration::from_secs(value["expire"].as_u64().unwrap_or(7200));
         let margin = RENEW_MARGIN.min(expire / 2);
+        crate::telemetry::redact_also(token);
         let token = SecretString::from(token.to_string());
         *cached = Some(Token {
             value: token.clone(),

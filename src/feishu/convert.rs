@@ -83,9 +83,24 @@ fn group(chat_id: &str) -> ChatRef {
     ChatRef::new(Platform::Feishu, chat_id)
 }
 
-/// The bot's identity, for its own mentions.
+/// What the envelope does not say: the bot's identity, for its own
+/// mentions, and people's names as Feishu's contact API gave them.
 pub struct Me<'a> {
     pub open_id: &'a str,
+    pub names: &'a std::collections::HashMap<String, String>,
+}
+
+/// The people an event names by open_id alone: its sender or operator.
+pub fn people_in(env: &Envelope) -> Vec<String> {
+    let e = &env.event;
+    [
+        e["sender"]["sender_id"]["open_id"].as_str(),
+        e["operator_id"]["open_id"].as_str(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(str::to_string)
+    .collect()
 }
 
 /// The event the conversation handles; `None` for one it does not serve
@@ -95,19 +110,26 @@ pub async fn event(conn: &mut Conn, env: &Envelope, me: &Me<'_>) -> Result<Optio
     match env.event_type.as_str() {
         "im.message.receive_v1" => message(conn, e, me).await,
         "im.chat.member.bot.added_v1" => {
-            let (chat, by) = membership(conn, e).await?;
+            let (chat, by) = membership(conn, e, me).await?;
             Ok(Some(Event::BotAdded { chat, by }))
         }
         "im.chat.member.bot.deleted_v1" | "im.chat.disbanded_v1" => {
-            let (chat, by) = membership(conn, e).await?;
+            let (chat, by) = membership(conn, e, me).await?;
             Ok(Some(Event::BotRemoved { chat, by }))
         }
+        "im.message.recalled_v1" => Ok(match (e["chat_id"].as_str(), e["message_id"].as_str()) {
+            (Some(chat), Some(message)) => Some(Event::Recalled {
+                chat: group(chat),
+                message_id: local_id(message),
+            }),
+            _ => None,
+        }),
         "im.chat.access_event.bot_p2p_chat_entered_v1" => {
             // A person opening the private chat is greeted as `/start` is.
             let Some(open_id) = e["operator_id"]["open_id"].as_str() else {
                 return Ok(None);
             };
-            let from = sender(conn, open_id, None).await?;
+            let from = sender(conn, open_id, me).await?;
             Ok(Some(Event::Message(IncomingMessage {
                 chat: private(&from),
                 from,
@@ -139,7 +161,7 @@ async fn message(conn: &mut Conn, e: &Value, me: &Me<'_>) -> Result<Option<Event
         .as_str()
         .and_then(|c| serde_json::from_str(c).ok())
         .unwrap_or(Value::Null);
-    let from = sender(conn, open_id, None).await?;
+    let from = sender(conn, open_id, me).await?;
     let chat = match m["chat_type"].as_str() {
         Some("p2p") => private(&from),
         _ => {
@@ -210,12 +232,12 @@ async fn replied(conn: &mut Conn, parent: &str) -> Result<ReplyTo> {
     })
 }
 
-/// A person, with the name last recorded for them (an event carries only
-/// the open_id), or `name` when the event gave one.
-async fn sender(conn: &mut Conn, open_id: &str, name: Option<&str>) -> Result<Sender> {
+/// A person, with the name Feishu's contact API gave (an event carries
+/// only the open_id), else the one last recorded, else the open_id.
+async fn sender(conn: &mut Conn, open_id: &str, me: &Me<'_>) -> Result<Sender> {
     let id = person(open_id);
-    let display_name = match name {
-        Some(n) if !n.is_empty() => n.to_string(),
+    let display_name = match me.names.get(open_id) {
+        Some(n) if !n.is_empty() => n.clone(),
         _ => people::by_external(conn, &id)
             .await?
             .map(|p| p.display_name)
@@ -245,18 +267,13 @@ async fn stored_title(conn: &mut Conn, chat: &ChatRef) -> Result<String> {
 }
 
 /// A membership event's group (with the name it carries) and who did it.
-async fn membership(conn: &mut Conn, e: &Value) -> Result<(ChatInfo, Sender)> {
+async fn membership(conn: &mut Conn, e: &Value, me: &Me<'_>) -> Result<(ChatInfo, Sender)> {
     let id = group(e["chat_id"].as_str().unwrap_or(""));
     let title = match e["name"].as_str() {
         Some(n) if !n.is_empty() => n.to_string(),
         _ => stored_title(conn, &id).await?,
     };
-    let by = sender(
-        conn,
-        e["operator_id"]["open_id"].as_str().unwrap_or(""),
-        None,
-    )
-    .await?;
+    let by = sender(conn, e["operator_id"]["open_id"].as_str().unwrap_or(""), me).await?;
     Ok((
         ChatInfo {
             id,

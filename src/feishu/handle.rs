@@ -98,8 +98,10 @@ async fn handle(
     envelope: &Envelope,
 ) -> Result<Option<Vec<Outgoing>>, StoreError> {
     let now = fs.clock.now();
+    let names = fs.names(&convert::people_in(envelope)).await;
     let me = Me {
         open_id: &fs.bot_open_id,
+        names: &names,
     };
     let mut conn = fs.store.conn().await?;
     let mut event = convert::event(&mut conn, envelope, &me).await?;

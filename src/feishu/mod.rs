@@ -18,6 +18,7 @@ pub mod send;
 mod webhook;
 mod ws;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -70,6 +71,9 @@ pub struct Feishu {
     /// The bot's name in Feishu (what `@` shows), for commands written
     /// `/report@督办`.
     app_name: String,
+    /// People's names by open_id, as the contact API gave them: asked once
+    /// a person per process.
+    names: tokio::sync::Mutex<HashMap<String, String>>,
 }
 
 impl Feishu {
@@ -100,7 +104,13 @@ impl Feishu {
         let bot = &info["bot"];
         let bot_open_id = bot["open_id"].as_str().unwrap_or("").to_string();
         let app_name = bot["app_name"].as_str().unwrap_or("").to_string();
-        tracing::info!(app = %app_name, "connected to Feishu");
+        let sees = match s.sees {
+            crate::config::GroupMessages::Mentions => {
+                "only group messages that @ the bot (im:message.group_at_msg)"
+            }
+            crate::config::GroupMessages::All => "every group message (im:message.group_msg)",
+        };
+        tracing::info!(app = %app_name, sees, "connected to Feishu");
         Ok(Arc::new(Feishu {
             api,
             store,
@@ -108,12 +118,43 @@ impl Feishu {
             clock,
             bot_open_id,
             app_name,
+            names: tokio::sync::Mutex::default(),
         }))
     }
 
     /// The sender the jobs use.
     pub fn messenger(self: &Arc<Self>) -> FeishuMessenger {
         FeishuMessenger { fs: self.clone() }
+    }
+
+    /// The names of `people` (open_ids), from the contact API, asked once
+    /// each; one the app may not read (no `contact:user.base:readonly`
+    /// scope) is left out, and the name last recorded serves.
+    async fn names(&self, people: &[String]) -> HashMap<String, String> {
+        let mut known = self.names.lock().await;
+        for open_id in people {
+            if known.contains_key(open_id) || !open_id.starts_with("ou_") {
+                continue;
+            }
+            let path = format!("/open-apis/contact/v3/users/{open_id}?user_id_type=open_id");
+            let name = match self
+                .api
+                .call("contact user", Method::GET, &path, Body::None)
+                .await
+            {
+                Ok(v) => v["user"]["name"].as_str().unwrap_or("").to_string(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "a person's name could not be read");
+                    String::new()
+                }
+            };
+            known.insert(open_id.clone(), name);
+        }
+        people
+            .iter()
+            .filter_map(|p| known.get(p).map(|n| (p.clone(), n.clone())))
+            .filter(|(_, n)| !n.is_empty())
+            .collect()
     }
 
     /// Downloads a sheet sent privately before the event's transaction

@@ -2,7 +2,9 @@
 
 use crate::domain::rhythm::RunCtx;
 use crate::domain::time::ReportingWeek;
+use crate::render::html::escape_html;
 use crate::render::rhythm::prompt_text;
+use crate::render::text::t;
 use crate::service::portfolio;
 use crate::store::{Conn, Result};
 
@@ -21,9 +23,21 @@ pub async fn plan(
             continue;
         }
         let owners = owners(conn, snap.project.id).await?;
-        out.extend(to_each(chats, ctx, |c| {
-            prompt_text(&snap, &owners, week, c)
-        }));
+        for chat in chats {
+            // Where the bot sees only what mentions it, a plain reply
+            // would never reach it: the prompt says so.
+            let mention = deps.settings.sees_only_mentions(chat.chat.platform);
+            out.extend(to_each(vec![chat], ctx, |c| {
+                let text = prompt_text(&snap, &owners, week, c);
+                match mention {
+                    true => format!(
+                        "{text}\n{}",
+                        escape_html(&t(c.lang, "prompt.mention_bot", &[]))
+                    ),
+                    false => text,
+                }
+            }));
+        }
     }
     Ok(out)
 }

@@ -204,6 +204,61 @@ pub async fn in_force_of(conn: &mut Conn, project_id: i64) -> Result<Vec<Report>
     rows.iter().map(report).collect()
 }
 
+/// What a withdrawal did: the report taken back, and whether an earlier
+/// report of its week is in force again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawn {
+    pub report_id: i64,
+    pub project_id: i64,
+    pub week: ReportingWeek,
+    pub reinstated: bool,
+}
+
+/// Takes back the report in force recorded from message `message` of
+/// `chat` (its author recalled the message): it leaves force, and the
+/// week's latest report not withdrawn comes back into force. `None` when
+/// that message holds no report in force.
+pub async fn withdraw(
+    conn: &mut Conn,
+    chat: &ChatRef,
+    message: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<Withdrawn>> {
+    let row = sqlx::query(
+        "UPDATE reports SET current = 0, withdrawn_at = $3          WHERE source_chat = $1 AND source_message = $2 AND current = 1          RETURNING id, project_id, week",
+    )
+    .bind(chat.key())
+    .bind(message)
+    .bind(ts(now))
+    .fetch_optional(&mut *conn)
+    .await
+    .op("reports::withdraw")?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let (report_id, project_id): (i64, i64) = (get(&row, "id")?, get(&row, "project_id")?);
+    let week: String = get(&row, "week")?;
+    let reinstated = sqlx::query(
+        "UPDATE reports SET current = 1 WHERE id = (SELECT MAX(id) FROM reports          WHERE project_id = $1 AND week = $2 AND withdrawn_at IS NULL)",
+    )
+    .bind(project_id)
+    .bind(&week)
+    .execute(&mut *conn)
+    .await
+    .op("reports::withdraw (reinstate)")?
+    .rows_affected()
+        == 1;
+    let week = week
+        .parse()
+        .map_err(|e: crate::domain::time::BadWeek| StoreError::Corrupt(e.to_string()))?;
+    Ok(Some(Withdrawn {
+        report_id,
+        project_id,
+        week,
+        reinstated,
+    }))
+}
+
 /// The project and week of the report last recorded from message
 /// `message` of `chat`, if one was.
 pub async fn from_message(

@@ -275,3 +275,60 @@ async fn the_bulletin_reaches_a_feishu_leadership_group_with_its_picture_once() 
         assert_eq!(images, 1, "{}", db.label);
     }
 }
+
+#[tokio::test]
+async fn a_recalled_report_is_withdrawn_and_the_one_before_it_is_in_force_again() {
+    for db in TestDb::all().await {
+        let w = world().await;
+        let bot = Running::start(&db, &w, sh(2026, 11, 24, 10, 0)).await;
+        let pledged = setup_project(&w).await;
+        let first = w
+            .sim
+            .reply(&w.group, &w.owner, &pledged.message_id, REPORT)
+            .await;
+        answer(&w.sim, &first).await;
+        let second = w
+            .sim
+            .say(&w.group, &w.owner, "@督办 /report\n进度: 80%")
+            .await;
+        let echo = answer(&w.sim, &second).await;
+        assert!(echo.plain.contains("已用本次内容替换"), "{}", echo.plain);
+
+        w.sim.recall(second.message_id.as_deref().unwrap()).await;
+        let told = sent_where(&w.sim, "the withdrawal", |s| {
+            s.chat_id == w.group && s.plain.contains("已被撤回")
+        })
+        .await;
+        assert!(
+            told.plain.contains("此前报送的本周周报恢复生效"),
+            "{}",
+            told.plain
+        );
+        let status = ask(&w, &w.group, &w.owner, "@督办 /status").await;
+        assert!(
+            status.plain.contains("进度：65%"),
+            "{}: {}",
+            db.label,
+            status.plain
+        );
+        // Recalling the first too leaves the week without a report.
+        w.sim.recall(first.message_id.as_deref().unwrap()).await;
+        sent_where(&w.sim, "the second withdrawal", |s| {
+            s.plain.contains("本周请重新报送")
+        })
+        .await;
+        assert_eq!(
+            count(&db, "SELECT COUNT(*) FROM reports WHERE current = 1").await,
+            0
+        );
+        assert_eq!(
+            count(
+                &db,
+                "SELECT COUNT(*) FROM reports WHERE withdrawn_at IS NOT NULL"
+            )
+            .await,
+            2
+        );
+        bot.stop().await;
+    }
+}

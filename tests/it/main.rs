@@ -14,6 +14,7 @@ mod corrections;
 mod demo;
 mod export;
 mod feishu;
+mod feishu_faults;
 mod feishu_ws;
 mod fuzz;
 mod helpers;

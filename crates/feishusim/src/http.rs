@@ -29,6 +29,7 @@ pub(crate) fn router(inner: Arc<Inner>) -> Router {
             post(tenant_access_token),
         )
         .route("/open-apis/bot/v3/info", get(bot_info))
+        .route("/open-apis/contact/v3/users/{user_id}", get(contact_user))
         .route("/open-apis/im/v1/messages", post(create_message))
         .route(
             "/open-apis/im/v1/messages/{message_id}/reply",
@@ -128,6 +129,34 @@ async fn bot_info(State(inner): State<Arc<Inner>>, req: Request) -> Response {
             "open_id": open_id,
         },
     }))
+}
+
+/// `GET /open-apis/contact/v3/users/:user_id?user_id_type=open_id`: a
+/// person's name (scope `contact:user.base:readonly`, which the simulated
+/// app has unless `Config::contact_scope` is off: then 99991672).
+async fn contact_user(
+    State(inner): State<Arc<Inner>>,
+    Path(user_id): Path<String>,
+    req: Request,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let result = (|| {
+        authorize(&inner, &req)?;
+        if !inner.config.contact_scope {
+            return Err(ApiError::new(
+                400,
+                99_991_672,
+                "Access denied. One of the following scopes is required: [contact:user.base:readonly]",
+            ));
+        }
+        let id_type = query_param(req.uri(), "user_id_type").unwrap_or_else(|| "open_id".into());
+        let name = inner.with(|w| w.users.get(&user_id).map(|u| u.name.clone()));
+        match (id_type.as_str(), name) {
+            ("open_id", Some(name)) => Ok(json!({"user": {"open_id": user_id, "name": name}})),
+            _ => Err(ApiError::new(400, 41_050, "no user authority error")),
+        }
+    })();
+    answer(&inner, &path, result)
 }
 
 async fn create_message(State(inner): State<Arc<Inner>>, req: Request) -> Response {

@@ -61,6 +61,9 @@ pub struct Config {
     /// 230020) and 50 a second per app (429, code 99991400). Off by
     /// default, so that tests sending in bursts are not refused.
     pub enforce_limits: bool,
+    /// Whether the app was granted `contact:user.base:readonly`, so that
+    /// the contact API gives people's names (on by default).
+    pub contact_scope: bool,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             bot_name: "督办".to_owned(),
             token_ttl_secs: 7200,
             enforce_limits: false,
+            contact_scope: true,
         }
     }
 }
