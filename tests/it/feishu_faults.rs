@@ -258,3 +258,53 @@ async fn tenant_token(sim: &FeishuSim) -> String {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["tenant_access_token"].as_str().unwrap().to_string()
 }
+
+#[tokio::test]
+async fn a_bulletin_whose_answer_was_lost_is_sent_again_and_shown_once_thanks_to_its_uuid() {
+    for db in TestDb::all().await {
+        let w = world().await;
+        w.sim.add_bot(&w.lead, &w.admin).await;
+        let bot = Running::start(&db, &w, sh(2026, 11, 27, 15, 0)).await;
+        setup_project(&w).await;
+        // Feishu shows the bulletin, but its answer never reaches the bot:
+        // the window in which a crash, too, leaves a sent message unrecorded.
+        w.sim.fail_next(Fault::AnswerLost);
+        bot.clock.set(sh(2026, 11, 27, 16, 0));
+        sent_where(&w.sim, "the bulletin", |s| {
+            s.chat_id == w.lead && s.msg_type == "post"
+        })
+        .await;
+        let unrecorded = "SELECT COUNT(*) FROM outbox WHERE job = 'bulletin' AND sent_at IS NULL";
+        crate::helpers::eventually("the bulletin's claim noted failed", async || {
+            count(
+                &db,
+                "SELECT COUNT(*) FROM outbox WHERE job = 'bulletin' AND note <> ''",
+            )
+            .await
+                > 0
+        })
+        .await;
+
+        // After the claim's lease the ledger sends it again, under the
+        // same uuid: Feishu answers with the message it already shows.
+        bot.clock.set(sh(2026, 11, 27, 16, 5));
+        crate::helpers::eventually("the claim completed", async || {
+            count(&db, unrecorded).await == 0
+        })
+        .await;
+        let posts: Vec<_> = w
+            .sim
+            .sent()
+            .into_iter()
+            .filter(|s| s.chat_id == w.lead && s.msg_type == "post")
+            .collect();
+        assert_eq!(posts.len(), 1, "{}: {posts:#?}", db.label);
+        sent_where(&w.sim, "the picture, after its text", |s| {
+            s.chat_id == w.lead && s.msg_type == "image"
+        })
+        .await;
+        let lost = w.sim.errors().iter().filter(|e| e.1 == 502).count();
+        assert_eq!(lost, 1, "{:?}", w.sim.errors());
+        bot.stop().await;
+    }
+}

@@ -93,6 +93,7 @@ impl From<Fault> for ApiError {
             Fault::TooManyRequests { reset_secs } => ApiError::too_many_requests(reset_secs),
             Fault::Frequency => ApiError::frequency(),
             Fault::Code { http, code, msg } => ApiError::new(http, code, msg),
+            Fault::AnswerLost => ApiError::new(502, -1, "Bad Gateway"),
         }
     }
 }

@@ -105,6 +105,11 @@ pub enum Fault {
     Frequency,
     /// Any other answer.
     Code { http: u16, code: i64, msg: String },
+    /// A send or reply is carried out (the message is shown), but its
+    /// answer is lost on the way back (HTTP 502 from a proxy): the sender
+    /// cannot tell it from one that never arrived. On an upload it is a
+    /// plain 502.
+    AnswerLost,
 }
 
 /// A message the bot sent successfully.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Map, Value, json};
 
+use crate::Fault;
 use crate::content::{self, Rendered};
 use crate::error::ApiError;
 use crate::events::TENANT_KEY;
@@ -41,9 +42,7 @@ pub(crate) fn create(
     body: &[u8],
     now: Instant,
 ) -> Result<Value, ApiError> {
-    if let Some(fault) = w.faults.pop_front() {
-        return Err(fault.into());
-    }
+    let lost = take_fault(w)?;
     let request = parse(body)?;
     let receive_id = request
         .get("receive_id")
@@ -60,7 +59,7 @@ pub(crate) fn create(
         _ => return Err(ApiError::param("invalid receive_id_type")),
     };
     let receive_id_type = receive_id_type.unwrap_or("");
-    accept(
+    let accepted = accept(
         w,
         Outgoing {
             receive_id_type,
@@ -70,7 +69,26 @@ pub(crate) fn create(
             body_len: body.len(),
         },
         now,
-    )
+    );
+    answered(accepted, lost)
+}
+
+/// The next queued fault: `Ok(true)` when the call is to be carried out
+/// and its answer lost, the refusal for any other.
+fn take_fault(w: &mut World) -> Result<bool, ApiError> {
+    match w.faults.pop_front() {
+        Some(Fault::AnswerLost) => Ok(true),
+        Some(fault) => Err(fault.into()),
+        None => Ok(false),
+    }
+}
+
+/// What the sender hears of a call carried out.
+fn answered(accepted: Result<Value, ApiError>, lost: bool) -> Result<Value, ApiError> {
+    match (accepted, lost) {
+        (Ok(_), true) => Err(Fault::AnswerLost.into()),
+        (other, _) => other,
+    }
 }
 
 /// `POST /open-apis/im/v1/messages/:message_id/reply`: lands in the
@@ -81,9 +99,7 @@ pub(crate) fn reply(
     body: &[u8],
     now: Instant,
 ) -> Result<Value, ApiError> {
-    if let Some(fault) = w.faults.pop_front() {
-        return Err(fault.into());
-    }
+    let lost = take_fault(w)?;
     let request = parse(body)?;
     let parent = w
         .messages
@@ -97,7 +113,7 @@ pub(crate) fn reply(
         .clone()
         .unwrap_or_else(|| parent_id.to_owned());
     let place = parent.place.clone();
-    accept(
+    let accepted = accept(
         w,
         Outgoing {
             receive_id_type: "reply",
@@ -107,7 +123,8 @@ pub(crate) fn reply(
             body_len: body.len(),
         },
         now,
-    )
+    );
+    answered(accepted, lost)
 }
 
 fn parse(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
