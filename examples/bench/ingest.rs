@@ -264,7 +264,7 @@ fn print(f: &Figures, o: &Options) {
         o.instances,
         if o.webhook { "webhook" } else { "long polling" },
         if o.limits {
-            "Telegram's limits enforced by the sim, bot paced by its pacer (src/bot/pace.rs)"
+            "Telegram's limits enforced by the sim, bot paced by its pacer (src/outbound/pace.rs)"
         } else {
             "no limits in the sim, pacer off"
         }

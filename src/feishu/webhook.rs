@@ -19,6 +19,7 @@ use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use super::convert::Envelope;
 use super::envelope::{decrypt, signed};
@@ -73,19 +74,19 @@ impl Refusal {
 
 async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes) -> Response {
     let span = tracing::info_span!("feishu_event", event_id = tracing::field::Empty);
-    let _entered = span.enter();
-    match open(&r.settings, &headers, &body) {
+    let opened = span.in_scope(|| open(&r.settings, &headers, &body));
+    match opened {
         Ok(Opened::Challenge(challenge)) => {
-            tracing::info!("Feishu verified the event URL");
+            span.in_scope(|| tracing::info!("Feishu verified the event URL"));
             (
                 StatusCode::OK,
                 axum::Json(json!({ "challenge": challenge })),
             )
                 .into_response()
         }
-        Ok(Opened::Event(plain)) => store(&r, &plain, &span).await,
+        Ok(Opened::Event(plain)) => store(&r, &plain, &span).instrument(span.clone()).await,
         Err(refusal) => {
-            tracing::warn!(why = %refusal, "Feishu event refused");
+            span.in_scope(|| tracing::warn!(why = %refusal, "Feishu event refused"));
             let body = json!({ "msg": refusal.to_string() });
             (refusal.status(), axum::Json(body)).into_response()
         }
@@ -165,5 +166,73 @@ fn check_token(s: &FeishuSettings, given: Option<&str>) -> Result<(), Refusal> {
     match (given, expected) {
         (Some(g), Some(e)) if bool::from(g.as_bytes().ct_eq(e.as_bytes())) => Ok(()),
         _ => Err(Refusal::Token),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn settings(key: Option<&str>) -> FeishuSettings {
+        let env = vec![
+            (
+                "DUBAN__FEISHU__VERIFICATION_TOKEN".to_string(),
+                "tok".to_string(),
+            ),
+            (
+                "DUBAN__FEISHU__ENCRYPT_KEY".to_string(),
+                key.unwrap_or("").to_string(),
+            ),
+        ];
+        let empty = tempfile::NamedTempFile::new().unwrap();
+        crate::config::Settings::load_from(Some(empty.path()), &env)
+            .unwrap()
+            .feishu
+    }
+
+    #[test]
+    fn a_plain_event_with_the_right_token_opens_and_a_wrong_one_is_refused() {
+        let s = settings(None);
+        let ok = br#"{"schema":"2.0","header":{"event_id":"e","event_type":"t","token":"tok"},"event":{}}"#;
+        assert!(matches!(
+            open(&s, &HeaderMap::new(), ok),
+            Ok(Opened::Event(_))
+        ));
+        let bad = br#"{"schema":"2.0","header":{"event_id":"e","event_type":"t","token":"x"},"event":{}}"#;
+        assert!(matches!(
+            open(&s, &HeaderMap::new(), bad),
+            Err(Refusal::Token)
+        ));
+        let challenge = br#"{"challenge":"c1","token":"tok","type":"url_verification"}"#;
+        assert!(matches!(
+            open(&s, &HeaderMap::new(), challenge),
+            Ok(Opened::Challenge(c)) if c == "c1"
+        ));
+        // With an encrypt key set, a plain body is refused.
+        let keyed = settings(Some("k"));
+        assert!(matches!(
+            open(&keyed, &HeaderMap::new(), ok),
+            Err(Refusal::Plain)
+        ));
+    }
+
+    proptest! {
+        #[test]
+        fn any_body_and_signature_is_opened_or_refused_without_a_panic(
+            body in proptest::collection::vec(any::<u8>(), 0..512),
+            sig in "[0-9a-f]{0,64}",
+            keyed in any::<bool>(),
+        ) {
+            let s = settings(keyed.then_some("k"));
+            let mut headers = HeaderMap::new();
+            headers.insert("X-Lark-Signature", sig.parse().unwrap());
+            let _ = open(&s, &headers, &body);
+        }
+
+        #[test]
+        fn any_json_text_parses_as_an_envelope_or_is_refused(text in "\\PC{0,300}") {
+            let _ = Envelope::parse(&text);
+        }
     }
 }

@@ -169,6 +169,8 @@ pub async fn mark_replied(conn: &mut Conn, update_id: i64, now: DateTime<Utc>) -
 /// How many updates wait to be handled, how many handled ones wait for
 /// their replies to be confirmed, and how many were set aside as failed.
 pub async fn depth(conn: &mut Conn) -> Result<Depth> {
+    // Telegram's updates and the other platforms' events (`events.rs`)
+    // are one inbox to an operator.
     let row = sqlx::query(
         "SELECT COALESCE(SUM(CASE WHEN handled_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END), 0) \
                     AS unhandled, \
@@ -176,7 +178,8 @@ pub async fn depth(conn: &mut Conn) -> Result<Depth> {
                     AS failed, \
                 COALESCE(SUM(CASE WHEN handled_at IS NOT NULL AND replied_at IS NULL \
                     AND replies IS NOT NULL AND replies <> '[]' THEN 1 ELSE 0 END), 0) AS unreplied \
-         FROM inbox",
+         FROM (SELECT handled_at, failed_at, replied_at, replies FROM inbox \
+               UNION ALL SELECT handled_at, failed_at, replied_at, replies FROM platform_events) AS all_updates",
     )
     .fetch_one(&mut *conn)
     .await

@@ -10,7 +10,10 @@ use chrono::{DateTime, Duration, Utc};
 /// What a prune deleted (or, dry, would delete).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Pruned {
+    /// Telegram's updates and the other platforms' events.
     pub inbox: u64,
+    /// Ledger claims, and the message ids the other platforms write as
+    /// text (`platform_messages`), kept as long.
     pub outbox: u64,
     /// Pages SQLite gave back to the file system afterwards.
     pub freed_pages: i64,
@@ -47,6 +50,17 @@ macro_rules! old_outbox {
         "FROM outbox WHERE claimed_at < $1"
     };
 }
+// The other platforms' events carry no ordered id, so none is kept back.
+macro_rules! old_events {
+    () => {
+        "FROM platform_events WHERE handled_at IS NOT NULL AND received_at < $1"
+    };
+}
+macro_rules! old_messages {
+    () => {
+        "FROM platform_messages WHERE created_at < $1"
+    };
+}
 
 /// Deletes, in one transaction, handled updates received before the inbox
 /// cut-off and ledger claims made before the outbox cut-off; then, on
@@ -65,6 +79,18 @@ pub async fn prune(db: &Store, cut: Cutoffs) -> Result<Pruned> {
         .await
         .op("retention::prune (outbox)")?
         .rows_affected();
+    let events = sqlx::query(concat!("DELETE ", old_events!()))
+        .bind(ts(cut.inbox_before))
+        .execute(&mut *tx)
+        .await
+        .op("retention::prune (platform_events)")?
+        .rows_affected();
+    let messages = sqlx::query(concat!("DELETE ", old_messages!()))
+        .bind(ts(cut.outbox_before))
+        .execute(&mut *tx)
+        .await
+        .op("retention::prune (platform_messages)")?
+        .rows_affected();
     tx.commit().await.op("retention::prune (commit)")?;
     let freed_pages = match db.backend() {
         Backend::Sqlite => compact_sqlite(db).await?,
@@ -72,8 +98,8 @@ pub async fn prune(db: &Store, cut: Cutoffs) -> Result<Pruned> {
         Backend::Postgres => 0,
     };
     Ok(Pruned {
-        inbox,
-        outbox,
+        inbox: inbox + events,
+        outbox: outbox + messages,
         freed_pages,
     })
 }
@@ -81,20 +107,40 @@ pub async fn prune(db: &Store, cut: Cutoffs) -> Result<Pruned> {
 /// What [`prune`] would delete, deleting nothing.
 pub async fn count(db: &Store, cut: Cutoffs) -> Result<Pruned> {
     let mut conn = db.conn().await?;
-    let inbox: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) ", old_inbox!()))
-        .bind(ts(cut.inbox_before))
-        .fetch_one(&mut *conn)
-        .await
-        .op("retention::count (inbox)")?;
-    let outbox: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) ", old_outbox!()))
-        .bind(ts(cut.outbox_before))
-        .fetch_one(&mut *conn)
-        .await
-        .op("retention::count (outbox)")?;
-    let rows = |n: i64| u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("count {n}")));
+    let queries: [(&'static str, DateTime<Utc>, &'static str); 4] = [
+        (
+            concat!("SELECT COUNT(*) ", old_inbox!()),
+            cut.inbox_before,
+            "retention::count (inbox)",
+        ),
+        (
+            concat!("SELECT COUNT(*) ", old_events!()),
+            cut.inbox_before,
+            "retention::count (platform_events)",
+        ),
+        (
+            concat!("SELECT COUNT(*) ", old_outbox!()),
+            cut.outbox_before,
+            "retention::count (outbox)",
+        ),
+        (
+            concat!("SELECT COUNT(*) ", old_messages!()),
+            cut.outbox_before,
+            "retention::count (platform_messages)",
+        ),
+    ];
+    let mut n = [0u64; 4];
+    for (slot, (sql, before, op)) in n.iter_mut().zip(queries) {
+        let rows: i64 = sqlx::query_scalar(sql)
+            .bind(ts(before))
+            .fetch_one(&mut *conn)
+            .await
+            .op(op)?;
+        *slot = u64::try_from(rows).map_err(|_| StoreError::Corrupt(format!("count {rows}")))?;
+    }
     Ok(Pruned {
-        inbox: rows(inbox)?,
-        outbox: rows(outbox)?,
+        inbox: n[0] + n[1],
+        outbox: n[2] + n[3],
         freed_pages: 0,
     })
 }
