@@ -167,9 +167,7 @@ async fn remember_incoming(
 
 async fn send_replies(fs: &Feishu, seq: i64, key: &str, replies: &[Outgoing]) {
     for (i, out) in replies.iter().enumerate() {
-        if let Delivery::Failed(why) =
-            deliver(&fs.api, &fs.store, out, &format!("reply:{key}:{i}")).await
-        {
+        if let Delivery::Failed(why) = deliver(fs, out, &format!("reply:{key}:{i}")).await {
             tracing::warn!(why, chat = %out.chat, "a reply was not delivered");
         }
     }

@@ -198,7 +198,7 @@ pub struct FeishuMessenger {
 
 impl Messenger for FeishuMessenger {
     fn send<'a>(&'a self, out: &'a Outgoing, key: &'a str) -> BoxFuture<'a, Delivery> {
-        Box::pin(send::deliver(&self.fs.api, &self.fs.store, out, key))
+        Box::pin(send::deliver(&self.fs, out, key))
     }
 }
 

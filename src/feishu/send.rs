@@ -17,6 +17,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::Feishu;
 use super::api::{Api, ApiError, Body, code};
 use super::convert::local_id;
 use super::markup::{self, Paragraph};
@@ -41,8 +42,9 @@ struct Part {
 }
 
 /// Sends `out`; `key` names it for Feishu's deduplication.
-pub async fn deliver(api: &Api, store: &Store, out: &Outgoing, key: &str) -> Delivery {
-    match send(api, store, out, key).await {
+pub async fn deliver(fs: &Feishu, out: &Outgoing, key: &str) -> Delivery {
+    let store = &fs.store;
+    match send(fs, out, key).await {
         Ok(ids) => Delivery::Sent(ids),
         Err(e) if e.code() == Some(code::OUT_OF_SCOPE) => {
             note_reachable(store, &out.chat, false).await;
@@ -51,7 +53,7 @@ pub async fn deliver(api: &Api, store: &Store, out: &Outgoing, key: &str) -> Del
             }
             let mut ids = Vec::new();
             for (i, fb) in out.fallback.iter().enumerate() {
-                match send(api, store, fb, &format!("{key}/fallback{i}")).await {
+                match send(fs, fb, &format!("{key}/fallback{i}")).await {
                     Ok(sent) => ids.extend(sent),
                     Err(e) => return Delivery::Failed(e.to_string()),
                 }
@@ -68,7 +70,8 @@ pub async fn deliver(api: &Api, store: &Store, out: &Outgoing, key: &str) -> Del
     }
 }
 
-async fn send(api: &Api, store: &Store, out: &Outgoing, key: &str) -> Result<Vec<i64>, ApiError> {
+async fn send(fs: &Feishu, out: &Outgoing, key: &str) -> Result<Vec<i64>, ApiError> {
+    let (api, store) = (&fs.api, &fs.store);
     let mut parts = Vec::new();
     if let Some(picture) = &out.picture {
         let image_key = upload_image(api, picture, key).await?;
@@ -93,7 +96,7 @@ async fn send(api: &Api, store: &Store, out: &Outgoing, key: &str) -> Result<Vec
         let uuid = uuid(key, i);
         let parent = parent.as_deref().filter(|_| i == 0);
         let message_id = post_one(api, &out.chat, parent, part, &uuid).await?;
-        ids.push(remember_sent(store, &out.chat, &message_id).await);
+        ids.push(remember_sent(store, &out.chat, &message_id, fs.clock.now()).await);
     }
     Ok(ids)
 }
@@ -149,14 +152,18 @@ fn uuid(key: &str, part: usize) -> String {
     h[..16].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The Feishu id of the message answered, when the bot saw it.
+/// The Feishu id of the message answered, when the bot saw it; without it
+/// the answer is posted plainly, which loses only the quote.
 async fn reply_target(store: &Store, out: &Outgoing) -> Option<String> {
     let local = out.reply_to.filter(|id| *id != 0)?;
-    let mut conn = store.conn().await.ok()?;
-    match messages::find(&mut conn, Platform::Feishu, local).await {
+    let found = async {
+        let mut conn = store.conn().await?;
+        messages::find(&mut conn, Platform::Feishu, local).await
+    };
+    match found.await {
         Ok(found) => found.map(|m| m.message_id),
         Err(e) => {
-            tracing::warn!(error = %e, "the message to answer is not known; posting instead");
+            tracing::warn!(error = %e, "the message to answer could not be looked up; posting instead");
             None
         }
     }
@@ -280,7 +287,12 @@ fn field(v: &Value, name: &str) -> String {
 
 /// Records a message the bot sent, so a reply to it is known as one; its
 /// number for the core. A failure costs only that knowledge: logged.
-async fn remember_sent(store: &Store, chat: &ChatRef, message_id: &str) -> i64 {
+async fn remember_sent(
+    store: &Store,
+    chat: &ChatRef,
+    message_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> i64 {
     let local = local_id(message_id);
     let m = Remembered {
         message_id: message_id.to_string(),
@@ -291,7 +303,7 @@ async fn remember_sent(store: &Store, chat: &ChatRef, message_id: &str) -> i64 {
     };
     let remembered = async {
         let mut conn = store.conn().await?;
-        messages::remember(&mut conn, Platform::Feishu, local, &m, chrono::Utc::now()).await
+        messages::remember(&mut conn, Platform::Feishu, local, &m, now).await
     };
     if let Err(e) = remembered.await {
         tracing::warn!(error = %e, "a sent message was not recorded; a reply to it reads as plain");
