@@ -121,11 +121,15 @@ enum Command {
         file: PathBuf,
     },
     /// The whole bot offline: a sample portfolio, simulated people and
-    /// Telegram, a few weeks on a fast clock; prints the chats' transcripts.
+    /// a simulated Telegram or Feishu, a few weeks on a fast clock; prints
+    /// the chats' transcripts.
     Demo {
         /// Reporting weeks to play (1 to 12).
         #[arg(long, default_value_t = 4)]
         weeks: u32,
+        /// The simulated chat platform: telegram or feishu (飞书).
+        #[arg(long, value_name = "telegram|feishu", default_value = "telegram")]
+        platform: duban::domain::ids::Platform,
         /// Keep the demo's SQLite file at PATH (it must not exist yet).
         #[arg(long, value_name = "PATH")]
         keep: Option<PathBuf>,
@@ -179,8 +183,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Demo { weeks, keep, serve } = &cli.command {
-        return run_demo(settings, cli.lang.as_deref(), *weeks, keep.clone(), *serve);
+    if let Command::Demo {
+        weeks,
+        platform,
+        keep,
+        serve,
+    } = &cli.command
+    {
+        let how = demo::Options {
+            // The configured language unless --lang says otherwise.
+            lang: settings.locale,
+            settings,
+            weeks: *weeks,
+            platform: *platform,
+            keep: keep.clone(),
+            serve: *serve,
+        };
+        return run_demo(how, cli.lang.as_deref());
     }
     let webhook_secret = match &settings.telegram.updates {
         duban::config::Updates::Webhook(hook) => Some(&hook.secret),
@@ -232,16 +251,10 @@ fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
 
 /// `duban demo`: needs no token, network or database of the user's; the
 /// demo brings its own.
-fn run_demo(
-    settings: Settings,
-    lang: Option<&str>,
-    weeks: u32,
-    keep: Option<PathBuf>,
-    serve: bool,
-) -> ExitCode {
+fn run_demo(mut opts: demo::Options, lang: Option<&str>) -> ExitCode {
     demo::init_tracing();
-    let lang: Lang = match lang.map(str::parse).transpose() {
-        Ok(l) => l.unwrap_or(settings.locale),
+    opts.lang = match lang.map(str::parse).transpose() {
+        Ok(l) => l.unwrap_or(opts.lang),
         Err(e) => {
             eprintln!("duban: --lang: {e}");
             return ExitCode::FAILURE;
@@ -251,13 +264,7 @@ fn run_demo(
         Ok(r) => r,
         Err(code) => return code,
     };
-    let opts = demo::Options {
-        settings,
-        weeks,
-        lang,
-        keep,
-        serve,
-    };
+    let serve = opts.serve;
     match runtime.block_on(demo::run(opts)) {
         // With --serve the transcript was printed before the dashboard.
         Ok(_) if serve => ExitCode::SUCCESS,

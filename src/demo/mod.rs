@@ -1,6 +1,8 @@
 //! `duban demo`: the real bot and scheduler on a fresh SQLite file, against
-//! the local Bot API simulator (`tgsim`), with a sample portfolio and
-//! simulated people, on a clock that runs a few weeks in seconds.
+//! a local simulator of the chat platform (Telegram's Bot API, `tgsim`, or
+//! Feishu's open platform, `feishusim`: see [`stage`]), with a sample
+//! portfolio and simulated people, on a clock that runs a few weeks in
+//! seconds. One script and one transcript serve both platforms.
 //!
 //! The demo moves the clock from one moment of the script to the next. At
 //! each, it first lets the scheduler run what is due (it knows the
@@ -12,6 +14,7 @@
 pub mod clock;
 mod play;
 mod script;
+mod stage;
 #[cfg(test)]
 mod tests;
 mod timeline;
@@ -24,7 +27,6 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use secrecy::SecretString;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -36,17 +38,12 @@ use duban::domain::time::local_to_utc;
 use duban::service::import;
 use duban::service::links::Scope;
 use duban::store::Store;
-use tgsim::{BotApiSim, ChatKind};
 
 use clock::DemoClock;
 use play::Demo;
-use script::Person;
+use stage::{Stage, StageError};
 use timeline::timeline;
 pub use transcript::{ChatLog, ChatRole, Line, Transcript};
-
-/// A token of the right shape for the simulator, which accepts any; it is
-/// not a secret and reaches nothing but 127.0.0.1.
-const TOKEN: &str = "7000000001:duban-demo-offline";
 
 /// How long one answer of the bot may take before the demo notes it and
 /// moves on. Generous: a busy machine is slow, not broken.
@@ -69,6 +66,8 @@ pub struct Options {
     pub weeks: u32,
     /// The bot's language, and the one the simulated people write in.
     pub lang: Lang,
+    /// The simulated chat platform the demo plays on.
+    pub platform: Platform,
     /// Keep the SQLite file at this path (which must not exist yet)
     /// instead of a temporary one removed at the end.
     pub keep: Option<PathBuf>,
@@ -99,6 +98,7 @@ pub async fn run(opts: Options) -> anyhow::Result<Transcript> {
         mut settings,
         weeks,
         lang,
+        platform,
         keep,
         serve,
     } = opts;
@@ -114,17 +114,24 @@ pub async fn run(opts: Options) -> anyhow::Result<Transcript> {
     settings.database.url = format!("sqlite://{}", db.path.display());
     import_portfolio(&settings.database.url, lang, start, tz).await?;
 
-    let sim = BotApiSim::start(TOKEN)
-        .await
-        .context("starting the local Bot API simulator")?;
-    sim.set_now(start.timestamp());
-    cast(&sim, lang);
-    point_at(&mut settings, &sim, lang);
+    let stage = Stage::start(platform, lang).await?;
+    stage.set_now(start);
+    if let Err(e) = point_at(&mut settings, &stage, lang) {
+        stage.stop().await;
+        return Err(e.into());
+    }
 
     let clock = DemoClock::new(start);
-    let bot = RunningBot::start(&settings, &sim, &clock).await?;
-    let demo = Demo::new(sim.clone(), clock, lang, tz, first_monday);
-    let (steps, until) = timeline(&settings, first_monday, start, weeks)?;
+    let bot = match RunningBot::start(&settings, &stage, &clock).await {
+        Ok(bot) => bot,
+        Err(e) => {
+            stage.stop().await;
+            return Err(e);
+        }
+    };
+    let demo = Demo::new(stage.clone(), clock, lang, tz, first_monday);
+    let in_leadership = stage.needs_bot_in_leadership_chat();
+    let (steps, until) = timeline(&settings, first_monday, start, weeks, in_leadership)?;
     for (at, beats) in steps {
         demo.step(at, &beats).await;
     }
@@ -133,25 +140,29 @@ pub async fn run(opts: Options) -> anyhow::Result<Transcript> {
     transcript.elapsed_secs = started.elapsed().as_secs_f64();
     if serve {
         print!("{transcript}");
-        serve_until_interrupted(&settings, until).await?;
+        let admin = stage.person(&script::ADMIN);
+        serve_until_interrupted(&settings, &admin, until).await?;
     }
     bot.stop().await;
-    sim.shutdown().await;
+    stage.stop().await;
     drop(db);
     Ok(transcript)
 }
 
 /// Prints a link to the running bot's dashboard for the demo's admin, and
 /// waits for Ctrl-C.
-async fn serve_until_interrupted(settings: &Settings, now: DateTime<Utc>) -> anyhow::Result<()> {
+async fn serve_until_interrupted(
+    settings: &Settings,
+    admin: &PersonRef,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let Some(addr) = settings.web.listen else {
         bail!("--serve needs web.listen (it is empty)");
     };
     let store = Store::open(&settings.database.url, 1).await?;
     let signer = duban::service::links::signer(&mut *store.conn().await?, settings).await?;
     store.close().await;
-    let admin = PersonRef::new(Platform::Telegram, script::ADMIN.id.to_string());
-    let link = duban::service::links::link(&signer, settings, &admin, Scope::All, now);
+    let link = duban::service::links::link(&signer, settings, admin, Scope::All, now);
     println!(
         "\nThe dashboard is up on http://{addr}; open (as the demo's admin):\n{}\nCtrl-C ends the demo.",
         link.url
@@ -180,21 +191,18 @@ async fn import_portfolio(
 }
 
 /// Points the bot at the simulator and gives the script's people their
-/// roles.
-fn point_at(settings: &mut Settings, sim: &BotApiSim, lang: Lang) {
+/// roles, as the platform knows them.
+fn point_at(settings: &mut Settings, stage: &Stage, lang: Lang) -> Result<(), StageError> {
     settings.locale = lang;
-    settings.telegram.api_url = sim.api_url();
-    settings.telegram.token = Some(SecretString::from(TOKEN));
-    // Only the simulator is talked to, and it has no rate limits.
-    settings.telegram.throttle = false;
-    let account = |p: &Person| PersonRef::new(Platform::Telegram, p.id.to_string());
-    settings.admins = vec![account(&script::ADMIN)];
+    stage.point_at(settings)?;
+    settings.admins = vec![stage.person(&script::ADMIN)];
     settings.liaisons = [&script::ZHANG, &script::LI_NA, &script::WANG_QIANG]
         .into_iter()
-        .map(account)
+        .map(|p| stage.person(p))
         .collect();
     // Subscribed in the chat, on screen.
     settings.leadership_chats = Vec::new();
+    Ok(())
 }
 
 /// The real bot, running on the demo's clock until told to stop.
@@ -204,20 +212,16 @@ struct RunningBot {
 }
 
 impl RunningBot {
-    /// Returns once the bot polls the simulator and the scheduler sleeps,
-    /// so that the first step finds it ready.
-    async fn start(
-        settings: &Settings,
-        sim: &BotApiSim,
-        clock: &DemoClock,
-    ) -> anyhow::Result<Self> {
+    /// Returns once the bot listens to the simulator and the scheduler
+    /// sleeps, so that the first step finds it ready.
+    async fn start(settings: &Settings, stage: &Stage, clock: &DemoClock) -> anyhow::Result<Self> {
         let (stop, shutdown) = watch::channel(false);
         let task = tokio::spawn(duban::app::run(
             settings.clone(),
             Arc::new(clock.clone()),
             shutdown,
         ));
-        if !sim.wait_polling(WAIT).await || !clock.wait_idle(WAIT).await {
+        if !stage.ready(WAIT).await || !clock.wait_idle(WAIT).await {
             let _ = stop.send(true);
             let outcome = task.await;
             bail!("the bot did not start: {outcome:?}");
@@ -283,35 +287,5 @@ impl Drop for DbFile {
         if let Some(dir) = &self.temp_dir {
             let _ = std::fs::remove_dir_all(dir);
         }
-    }
-}
-
-/// The people and chats of the simulated Telegram.
-fn cast(sim: &BotApiSim, lang: Lang) {
-    let staff = [
-        &script::ADMIN,
-        &script::ZHANG,
-        &script::LI_NA,
-        &script::WANG_QIANG,
-        &script::LEADER,
-        &script::ENGINEER,
-    ];
-    for p in staff
-        .into_iter()
-        .chain(script::PROJECTS.iter().map(|p| &p.owner))
-    {
-        sim.add_user(p.id, p.name.get(lang), Some(p.username));
-    }
-    for p in &script::PROJECTS {
-        sim.add_chat(p.chat, ChatKind::Group, p.group_title.get(lang));
-    }
-    sim.add_chat(
-        script::LEADERSHIP_CHAT,
-        ChatKind::Group,
-        script::LEADERSHIP_TITLE.get(lang),
-    );
-    // They pressed Start in the bot's chat (and say /start on screen).
-    for p in script::OPENED_PRIVATE {
-        sim.open_private(p.id);
     }
 }

@@ -13,30 +13,38 @@ use futures::future::join_all;
 
 use duban::domain::lang::Lang;
 use duban::render::text::t;
-use tgsim::{BotApiSim, Sent};
 
 use super::WAIT;
 use super::clock::DemoClock;
 use super::script::{self, Act, Beat, Person, Via, Where};
+use super::stage::{BotMsg, MsgId, Stage};
 
 /// A person's message, for the transcript.
 struct Said {
     chat: i64,
-    message_id: i64,
+    /// Its id on the platform, for replies to it; none for Feishu's
+    /// "added the bot", which is no message.
+    id: Option<MsgId>,
+    /// The `seq` of the bot's latest send when it was said: the bot's
+    /// messages up to it come before it in the chat, later ones after.
+    after: u64,
     at: DateTime<Utc>,
     who: String,
     text: String,
 }
 
 pub struct Demo {
-    sim: BotApiSim,
+    stage: Stage,
     clock: DemoClock,
     lang: Lang,
     tz: Tz,
     first_monday: NaiveDate,
     said: Mutex<Vec<Said>>,
+    /// Each moment played: the `seq` of the bot's latest send before it,
+    /// and its time; the bot's later sends are dated by it.
+    moments: Mutex<Vec<(u64, DateTime<Utc>)>>,
     /// The latest weekly prompt in each group: what owners reply to.
-    prompts: Mutex<HashMap<i64, i64>>,
+    prompts: Mutex<HashMap<i64, MsgId>>,
     missed: Mutex<usize>,
 }
 
@@ -46,19 +54,20 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Demo {
     pub fn new(
-        sim: BotApiSim,
+        stage: Stage,
         clock: DemoClock,
         lang: Lang,
         tz: Tz,
         first_monday: NaiveDate,
     ) -> Self {
         Demo {
-            sim,
+            stage,
             clock,
             lang,
             tz,
             first_monday,
             said: Mutex::new(Vec::new()),
+            moments: Mutex::new(Vec::new()),
             prompts: Mutex::new(HashMap::new()),
             missed: Mutex::new(0),
         }
@@ -69,14 +78,15 @@ impl Demo {
     }
 
     fn last_seq(&self) -> u64 {
-        self.sim.sent().last().map_or(0, |s| s.seq)
+        self.stage.last_seq()
     }
 
     /// One moment: the jobs due, then what people do, chat by chat.
     pub async fn step(&self, at: DateTime<Utc>, beats: &[Beat]) {
         let mark = self.last_seq();
+        lock(&self.moments).push((mark, at));
         self.clock.set(at);
-        self.sim.set_now(at.timestamp());
+        self.stage.set_now(at);
         if !self.clock.wait_idle(WAIT).await {
             tracing::warn!(%at, "the scheduler did not settle in time");
             *lock(&self.missed) += 1;
@@ -110,17 +120,18 @@ impl Demo {
     fn note_prompts(&self, mark: u64) {
         let marker = t(self.lang, "prompt.ask", &[]);
         let mut prompts = lock(&self.prompts);
-        for s in self.sim.sent() {
+        for s in self.stage.sent() {
             if s.seq > mark && s.plain.contains(&marker) {
-                prompts.insert(s.chat_id, s.message_id);
+                prompts.insert(s.chat, s.id);
             }
         }
     }
 
-    fn record(&self, chat: i64, message_id: i64, who: &Person, text: &str) {
+    fn record(&self, chat: i64, id: Option<MsgId>, after: u64, who: &Person, text: &str) {
         lock(&self.said).push(Said {
             chat,
-            message_id,
+            id,
+            after,
             at: self.now(),
             who: who.name.get(self.lang).to_string(),
             text: text.to_string(),
@@ -134,14 +145,13 @@ impl Demo {
             Act::Forget => {}
             Act::AddBot => {
                 let mark = self.last_seq();
-                let p = self.sim.push_bot_added(chat, who.id);
+                let id = self.stage.add_bot(chat, who).await;
                 let note = match lang {
                     Lang::ZhCn => "（把机器人拉进群）",
                     Lang::En => "(adds the bot to the group)",
                 };
-                self.record(chat, p.message_id, who, note);
-                self.expect(chat, |s| s.chat_id == chat && s.seq > mark)
-                    .await;
+                self.record(chat, id, mark, who, note);
+                self.expect(chat, |s| s.chat == chat && s.seq > mark).await;
             }
             Act::Bind => {
                 let code = match b.place {
@@ -151,23 +161,17 @@ impl Demo {
                 self.say(chat, who, &format!("/bind {code}")).await;
             }
             Act::Say(text) => self.say(chat, who, text.get(lang)).await,
-            Act::Chatter(text) => {
-                let p = self.sim.push_text(chat, who.id, text.get(lang));
-                self.record(chat, p.message_id, who, text.get(lang));
-            }
-            Act::Introduce => {
-                let text = introduction(b, lang);
-                let p = self.sim.push_text(chat, who.id, &text);
-                self.record(chat, p.message_id, who, &text);
-            }
+            // Said among people: not for the bot, which does not answer.
+            Act::Chatter(text) => self.tell(chat, who, text.get(lang)).await,
+            Act::Introduce => self.tell(chat, who, &introduction(b, lang)).await,
             Act::ReplyToLast(to, text) => {
                 let target = lock(&self.said)
                     .iter()
                     .rev()
-                    .find(|s| s.chat == chat && s.who == to.name.get(lang))
-                    .map(|s| s.message_id);
+                    .find(|s| s.chat == chat && s.who == to.name.get(lang) && s.id.is_some())
+                    .and_then(|s| s.id.clone());
                 match target {
-                    Some(id) => self.reply(chat, who, text.get(lang), id).await,
+                    Some(id) => self.reply(chat, who, text.get(lang), &id).await,
                     None => tracing::warn!(chat, "nothing to reply to"),
                 }
             }
@@ -178,9 +182,9 @@ impl Demo {
                 let project = script::project(code);
                 let week = self.week_index();
                 let body = script::report_text(project, week, &r, lang);
-                let prompt = lock(&self.prompts).get(&chat).copied();
+                let prompt = lock(&self.prompts).get(&chat).cloned();
                 match (r.via, prompt) {
-                    (Via::Prompt, Some(id)) => self.reply(chat, who, &body, id).await,
+                    (Via::Prompt, Some(id)) => self.reply(chat, who, &body, &id).await,
                     _ => self.say(chat, who, &format!("/report\n{body}")).await,
                 }
             }
@@ -190,7 +194,7 @@ impl Demo {
                 note,
             } => {
                 let group_chat = script::project(group).chat;
-                match problem_id(&self.sim, group_chat, needle.get(lang)) {
+                match problem_id(&self.stage.sent(), group_chat, needle.get(lang)) {
                     Some(id) => {
                         self.say(chat, who, &format!("/resolve {id} {}", note.get(lang)))
                             .await;
@@ -206,24 +210,38 @@ impl Demo {
         u32::try_from((today - self.first_monday).num_days().max(0) / 7).unwrap_or(0)
     }
 
+    /// A message for the bot, and its answer.
     async fn say(&self, chat: i64, who: &Person, text: &str) {
-        let p = self.sim.push_text(chat, who.id, text);
-        self.record(chat, p.message_id, who, text);
-        let id = p.message_id;
-        self.expect(chat, |s| s.chat_id == chat && s.reply_to == Some(id))
+        self.ask(chat, who, text, None).await;
+    }
+
+    /// A reply (to the bot's prompt, or to a person's message that a
+    /// command is about), and the bot's answer.
+    async fn reply(&self, chat: i64, who: &Person, text: &str, to: &MsgId) {
+        self.ask(chat, who, text, Some(to)).await;
+    }
+
+    async fn ask(&self, chat: i64, who: &Person, text: &str, to: Option<&MsgId>) {
+        let mark = self.last_seq();
+        let Some(posted) = self.stage.post(chat, who, text, to, true).await else {
+            return;
+        };
+        self.record(chat, Some(posted.id.clone()), mark, who, &posted.text);
+        let id = Some(posted.id);
+        self.expect(chat, |s| s.chat == chat && s.reply_to == id)
             .await;
     }
 
-    async fn reply(&self, chat: i64, who: &Person, text: &str, to: i64) {
-        let p = self.sim.push_reply(chat, who.id, text, to);
-        self.record(chat, p.message_id, who, text);
-        let id = p.message_id;
-        self.expect(chat, |s| s.chat_id == chat && s.reply_to == Some(id))
-            .await;
+    /// A message among people, which the bot does not answer.
+    async fn tell(&self, chat: i64, who: &Person, text: &str) {
+        let mark = self.last_seq();
+        if let Some(posted) = self.stage.post(chat, who, text, None, false).await {
+            self.record(chat, Some(posted.id), mark, who, &posted.text);
+        }
     }
 
-    async fn expect(&self, chat: i64, pred: impl Fn(&Sent) -> bool) {
-        if self.sim.wait_sent(WAIT, pred).await.is_none() {
+    async fn expect(&self, chat: i64, pred: impl Fn(&BotMsg) -> bool) {
+        if !self.stage.wait_sent(WAIT, pred).await {
             tracing::warn!(chat, "no answer from the bot in time");
             *lock(&self.missed) += 1;
         }
@@ -252,8 +270,8 @@ fn introduction(b: &Beat, lang: Lang) -> String {
 
 /// The number the bot gave the problem mentioning `needle` in `chat`
 /// (it says `#7` when it records one).
-fn problem_id(sim: &BotApiSim, chat: i64, needle: &str) -> Option<i64> {
-    sim.sent_to(chat).iter().find_map(|s| {
+fn problem_id(sent: &[BotMsg], chat: i64, needle: &str) -> Option<i64> {
+    sent.iter().filter(|s| s.chat == chat).find_map(|s| {
         s.plain.lines().find(|l| l.contains(needle)).and_then(|l| {
             let (_, after) = l.split_once('#')?;
             let digits: String = after.chars().take_while(char::is_ascii_digit).collect();

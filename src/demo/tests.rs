@@ -3,6 +3,7 @@
 //! the binary, so its tests do too; `tests/it/demo.rs` runs the binary.)
 
 use duban::config::Settings;
+use duban::domain::ids::Platform;
 use duban::domain::lang::Lang;
 use duban::store::Store;
 
@@ -53,6 +54,7 @@ async fn a_week_of_the_demo_in_chinese() {
         settings: settings(),
         weeks: 1,
         lang: Lang::ZhCn,
+        platform: Platform::Telegram,
         keep: None,
         serve: false,
     })
@@ -83,6 +85,7 @@ async fn a_week_of_the_demo_in_english_keeps_its_database_when_asked() {
         settings: settings(),
         weeks: 1,
         lang: Lang::En,
+        platform: Platform::Telegram,
         keep: Some(kept.clone()),
         serve: false,
     })
@@ -118,9 +121,53 @@ async fn a_week_of_the_demo_in_english_keeps_its_database_when_asked() {
         settings: settings(),
         weeks: 1,
         lang: Lang::En,
+        platform: Platform::Telegram,
         keep: Some(kept),
         serve: false,
     })
     .await;
     assert!(again.is_err());
+}
+
+#[tokio::test]
+async fn a_week_of_the_demo_on_feishu_reads_as_on_telegram() {
+    let t = run(Options {
+        settings: settings(),
+        weeks: 1,
+        lang: Lang::ZhCn,
+        platform: Platform::Feishu,
+        keep: None,
+        serve: false,
+    })
+    .await
+    .expect("the demo runs on Feishu");
+    assert_rhythm(
+        &t,
+        &Expect {
+            prompt: "请直接回复本消息提交本周周报",
+            echo: "已记录 P2026-001 新能源电池材料项目 2026-W48 周报",
+            nudge: "本周周报还没有收到",
+            deadline: "你联络的项目需要关注",
+            bulletin: "督办周动态 · 2026年第48周",
+        },
+    );
+    let shown = t.render();
+    assert!(shown.contains("本地模拟的飞书"), "{shown}");
+    // The picture's text, sent just before it (Feishu has no captions),
+    // stays out of the bulletin, as Telegram's caption does.
+    let last = t.last_bulletin.as_deref().unwrap_or_default();
+    assert!(!last.contains("挂图"), "{last}");
+    // People address the bot in groups with its @ name, as Feishu asks.
+    let group = t.chat(ChatRole::ProjectGroup).next().expect("a group");
+    assert!(
+        group
+            .lines
+            .iter()
+            .any(|l| !l.from_bot && l.text.starts_with("@督办 /bind P2026-001")),
+        "{shown}"
+    );
+    // The malformed report and its correction, in the second group.
+    let texts: Vec<&str> = t.bot_texts(ChatRole::ProjectGroup).collect();
+    assert!(texts.iter().any(|x| x.contains("进度须为 0 到 100 的整数")));
+    assert!(texts.iter().any(|x| x.contains("已记录 P2026-004")));
 }

@@ -14,11 +14,14 @@ pub type Steps = Vec<(DateTime<Utc>, Vec<Beat>)>;
 
 /// Every moment at which something happens, in order, with what people do
 /// then; and the moment the demo ends (the last week's bulletin).
+/// `invite_to_leadership`: the admin adds the bot to the leadership chat
+/// first (a platform that delivers nothing from a group without the bot).
 pub fn timeline(
     settings: &Settings,
     first_monday: NaiveDate,
     start: DateTime<Utc>,
     weeks: u32,
+    invite_to_leadership: bool,
 ) -> anyhow::Result<(Steps, DateTime<Utc>)> {
     let tz = settings.timezone;
     let horizon = at_local(
@@ -56,7 +59,7 @@ pub fn timeline(
         .max()
         .unwrap_or(horizon);
 
-    let mut beats = setup_beats();
+    let mut beats = setup_beats(invite_to_leadership);
     beats.extend(
         script::EVENTS
             .iter()
@@ -90,10 +93,19 @@ pub fn timeline(
 }
 
 /// Sunday evening, in every group: the bot is added and bound to its
-/// project, and the liaison and the owner are named.
-fn setup_beats() -> Vec<Beat> {
+/// project, and the liaison and the owner are named; and, when asked, the
+/// bot is added to the leadership chat.
+fn setup_beats(invite_to_leadership: bool) -> Vec<Beat> {
     let when = When::new(-1, chrono::Weekday::Sun, 20, 0);
     let mut out = Vec::new();
+    if invite_to_leadership {
+        out.push(Beat {
+            when,
+            place: Where::Leadership,
+            who: &script::ADMIN,
+            act: Act::AddBot,
+        });
+    }
     for p in &script::PROJECTS {
         let place = Where::Group(p.code);
         let admin = &script::ADMIN;

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Datelike, Utc, Weekday};
 use chrono_tz::Tz;
 
+use duban::domain::ids::Platform;
 use duban::domain::lang::Lang;
 use duban::render::text::t;
 
@@ -30,8 +31,9 @@ pub struct Line {
     pub from_bot: bool,
     /// What a reader sees (for the bot: markup removed).
     pub text: String,
-    /// Order within the chat (Telegram's message id).
-    pub message_id: i64,
+    /// Order within the chat: the bot's sends by the platform's sequence,
+    /// a person's message just after the send before it.
+    pub order: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +46,8 @@ pub struct ChatLog {
 #[derive(Debug, Clone)]
 pub struct Transcript {
     pub lang: Lang,
+    /// The simulated platform it was played on.
+    pub platform: Platform,
     pub tz: Tz,
     pub from: DateTime<Utc>,
     pub until: DateTime<Utc>,
@@ -107,7 +111,11 @@ impl Transcript {
         if zh {
             let _ = writeln!(
                 out,
-                "督办 duban 演示：真实的机器人与定时任务，本地模拟的 Telegram，模拟时钟"
+                "督办 duban 演示：真实的机器人与定时任务，本地模拟的{}，模拟时钟",
+                match self.platform {
+                    Platform::Telegram => " Telegram",
+                    Platform::Feishu => "飞书",
+                }
             );
             let _ = writeln!(
                 out,
@@ -128,7 +136,11 @@ impl Transcript {
         } else {
             let _ = writeln!(
                 out,
-                "duban demo: the real bot and scheduler, a simulated Telegram on 127.0.0.1, a simulated clock"
+                "duban demo: the real bot and scheduler, a simulated {} on 127.0.0.1, a simulated clock",
+                match self.platform {
+                    Platform::Telegram => "Telegram",
+                    Platform::Feishu => "Feishu (飞书)",
+                }
             );
             let _ = writeln!(
                 out,

@@ -24,6 +24,44 @@ fn the_binary_runs_the_demo_offline_and_exits() {
     }
 }
 
+#[test]
+fn the_binary_runs_the_demo_on_feishu_with_the_platform_flag() {
+    let out = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args([
+            "--lang",
+            "en",
+            "demo",
+            "--platform",
+            "feishu",
+            "--weeks",
+            "1",
+        ])
+        // A developer's own Feishu app stays out of it: the demo brings
+        // the simulator's.
+        .env_remove("DUBAN__FEISHU__APP_SECRET")
+        .env_remove("DUBAN__PLATFORMS")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{stdout}");
+    assert!(stdout.contains("a simulated Feishu (飞书)"), "{stdout}");
+    assert!(
+        stdout.contains("Weekly bulletin · week 48 of 2026"),
+        "{stdout}"
+    );
+    // An owner's report by reply to the prompt, @ the bot, and its echo.
+    assert!(stdout.contains("Wang Jianguo: @督办 progress"), "{stdout}");
+    assert!(
+        stdout.contains("Recorded the 2026-W48 report of P2026-001"),
+        "{stdout}"
+    );
+    for complaint in ["no answer from the bot", "did not settle", "did not stop"] {
+        assert!(!stderr.contains(complaint), "{stderr}");
+    }
+}
+
 #[tokio::test]
 async fn demo_serve_keeps_the_dashboard_up_with_a_link_until_ctrl_c() {
     use std::io::BufRead;

@@ -1,4 +1,4 @@
-//! Turning what the simulated Telegram carried into the [`Transcript`]:
+//! Turning what the simulated platform carried into the [`Transcript`]:
 //! the shown chats with people's and the bot's messages interleaved, and
 //! the last bulletin whole.
 
@@ -6,33 +6,30 @@ use chrono::{DateTime, Utc};
 
 use duban::domain::lang::Lang;
 use duban::render::text::t;
-use tgsim::Sent;
 
 use super::{Demo, Said, lock};
 use crate::demo::script;
+use crate::demo::stage::BotMsg;
 use crate::demo::{ChatLog, ChatRole, Line, Transcript};
 
 impl Demo {
     pub fn transcript(&self, from: DateTime<Utc>, until: DateTime<Utc>, weeks: u32) -> Transcript {
         let lang = self.lang;
-        let sent: Vec<Sent> = self
-            .sim
-            .sent()
-            .into_iter()
-            .filter(|s| s.method == "sendMessage")
-            .collect();
+        let sent: Vec<BotMsg> = self.stage.sent().into_iter().filter(|s| s.shown).collect();
         let said = lock(&self.said);
+        let moments = lock(&self.moments);
         let chats: Vec<ChatLog> = shown_chats(lang)
             .into_iter()
             .map(|(chat_id, title, role)| ChatLog {
                 title,
                 role,
-                lines: self.lines_of(chat_id, &said, &sent),
+                lines: lines_of(lang, chat_id, &said, &sent, &moments, from),
             })
             .collect();
         let last_bulletin = last_bulletin(lang, &chats);
         Transcript {
             lang,
+            platform: self.stage.platform(),
             tz: self.tz,
             from,
             until,
@@ -47,40 +44,52 @@ impl Demo {
             elapsed_secs: 0.0,
         }
     }
+}
 
-    /// People's and the bot's messages in `chat_id`, in Telegram's order.
-    fn lines_of(&self, chat_id: i64, said: &[Said], sent: &[Sent]) -> Vec<Line> {
-        let bot_name = bot_name(self.lang);
-        let mut lines: Vec<Line> = said
-            .iter()
-            .filter(|s| s.chat == chat_id)
-            .map(|s| Line {
-                at: s.at,
-                who: s.who.clone(),
-                from_bot: false,
-                text: s.text.clone(),
-                message_id: s.message_id,
-            })
-            .chain(sent.iter().filter(|s| s.chat_id == chat_id).map(|s| Line {
-                at: self.sent_at(s),
-                who: bot_name.to_string(),
-                from_bot: true,
-                text: s.plain.clone(),
-                message_id: s.message_id,
-            }))
-            .collect();
-        lines.sort_by_key(|l| l.message_id);
-        lines
-    }
+/// People's and the bot's messages in `chat_id`, in the order the chat
+/// shows them: a person's message after the bot's sends up to the one
+/// before it was said, and before the later ones.
+fn lines_of(
+    lang: Lang,
+    chat_id: i64,
+    said: &[Said],
+    sent: &[BotMsg],
+    moments: &[(u64, DateTime<Utc>)],
+    from: DateTime<Utc>,
+) -> Vec<Line> {
+    let bot_name = bot_name(lang);
+    let mut lines: Vec<Line> = said
+        .iter()
+        .filter(|s| s.chat == chat_id)
+        .map(|s| Line {
+            at: s.at,
+            who: s.who.clone(),
+            from_bot: false,
+            text: s.text.clone(),
+            order: 2 * s.after + 1,
+        })
+        .chain(sent.iter().filter(|s| s.chat == chat_id).map(|s| Line {
+            at: sent_at(moments, s.seq).unwrap_or(from),
+            who: bot_name.to_string(),
+            from_bot: true,
+            text: s.plain.clone(),
+            order: 2 * s.seq,
+        }))
+        .collect();
+    // Stable: people's messages between the same two sends keep the order
+    // they were said in.
+    lines.sort_by_key(|l| l.order);
+    lines
+}
 
-    /// When the simulated Telegram dated the bot's message.
-    fn sent_at(&self, s: &Sent) -> DateTime<Utc> {
-        self.sim
-            .message(s.chat_id, s.message_id)
-            .and_then(|m| m.get("date").and_then(serde_json::Value::as_i64))
-            .and_then(|secs| DateTime::from_timestamp(secs, 0))
-            .unwrap_or_else(|| self.now())
-    }
+/// When the bot sent its `seq`-th message: at the moment being played
+/// then, the last one that began before it.
+fn sent_at(moments: &[(u64, DateTime<Utc>)], seq: u64) -> Option<DateTime<Utc>> {
+    moments
+        .iter()
+        .take_while(|(mark, _)| *mark < seq)
+        .last()
+        .map(|(_, at)| *at)
 }
 
 fn bot_name(lang: Lang) -> &'static str {

@@ -46,3 +46,33 @@ pub fn next_monday(date: NaiveDate) -> NaiveDate {
     let ahead = 7 - date.weekday().num_days_from_monday();
     date + chrono::Duration::days(i64::from(ahead))
 }
+
+/// Everyone in the demo: the zone office, its liaisons, a leader, an
+/// engineer, and each project's owner.
+pub fn everyone() -> impl Iterator<Item = &'static Person> {
+    [&ADMIN, &ZHANG, &LI_NA, &WANG_QIANG, &LEADER, &ENGINEER]
+        .into_iter()
+        .chain(PROJECTS.iter().map(|p| &p.owner))
+}
+
+/// Who is in a group: the admin, who sets every group up; a project's
+/// liaison and owner; anyone the script has speak there. (A platform that
+/// checks membership, as Feishu does, needs the list.)
+pub fn members(place: Where) -> Vec<&'static Person> {
+    let mut out: Vec<&'static Person> = vec![&ADMIN];
+    if let Where::Group(code) = place {
+        let p = project(code);
+        out.extend([p.liaison, &p.owner]);
+    }
+    let same = |a: Where, b: Where| match (a, b) {
+        (Where::Group(x), Where::Group(y)) => x == y,
+        (Where::Leadership, Where::Leadership) => true,
+        _ => false,
+    };
+    for b in EVENTS.iter().filter(|b| same(b.place, place)) {
+        out.push(b.who);
+    }
+    out.sort_by_key(|p| p.id);
+    out.dedup_by_key(|p| p.id);
+    out
+}
