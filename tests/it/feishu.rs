@@ -332,3 +332,75 @@ async fn a_recalled_report_is_withdrawn_and_the_one_before_it_is_in_force_again(
         bot.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_week_on_feishu_a_tolerant_report_a_nudge_and_a_kill_between_claim_and_send() {
+    for db in TestDb::all().await {
+        let w = world().await;
+        let port = free_port();
+        let settings = settings_for(&db, &w, port, &[]);
+        let clock = ManualClock::new(sh(2026, 11, 23, 8, 0));
+        let bot = crate::instance::Instance::start(settings.clone(), clock.clone());
+        w.sim
+            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
+        ready(&w).await;
+        setup_project(&w).await;
+        let other = w.sim.add_group("二号项目群", &[&w.admin, &w.owner]);
+        w.sim.add_bot(&other, &w.admin).await;
+        ask(&w, &other, &w.admin, "@督办 /newproject P2 二号项目").await;
+
+        // Monday 09:00: the prompt, which asks for an @ (the app sees only
+        // mentions); the owner answers it in a tolerant form.
+        clock.set(sh(2026, 11, 23, 9, 0));
+        let prompt = sent_where(&w.sim, "P1's prompt", |s| {
+            s.chat_id == w.group && s.plain.contains("2026年第48周")
+        })
+        .await;
+        assert!(prompt.plain.contains("@ 本机器人"), "{}", prompt.plain);
+        let p = w
+            .sim
+            .reply(
+                &w.group,
+                &w.owner,
+                &prompt.message_id,
+                "@督办 进度65%，本周投资1200万元，累计投资3.2亿",
+            )
+            .await;
+        let echo = answer(&w.sim, &p).await;
+        assert!(echo.plain.starts_with("已记录 P1"), "{}", echo.plain);
+
+        // Wednesday 09:00: only P2 is nudged. The bot freezes once the
+        // nudge is claimed, before it is sent, and is killed there.
+        bot.hooks.stall_after_claims(1);
+        clock.set(sh(2026, 11, 25, 9, 0));
+        tokio::time::timeout(WAIT, bot.hooks.stalled())
+            .await
+            .expect("stalled after the nudge's claim");
+        bot.kill();
+        let nudged = |s: &Sent| s.plain.contains("本周周报还没有收到");
+        assert!(!w.sim.sent().iter().any(nudged));
+
+        // Back after the claim's lease, on another port: sent once.
+        let port = free_port();
+        clock.set(sh(2026, 11, 25, 9, 3));
+        let bot = crate::instance::Instance::start(settings_for(&db, &w, port, &[]), clock.clone());
+        w.sim
+            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
+        ready(&w).await;
+        let nudge = sent_where(&w.sim, "the nudge", nudged).await;
+        assert_eq!(nudge.chat_id, other, "{}", nudge.plain);
+        ask(&w, &w.group, &w.admin, "@督办 /help").await;
+        bot.kill();
+        let nudges = w.sim.sent().iter().filter(|s| nudged(s)).count();
+        assert_eq!(nudges, 1, "{}", db.label);
+    }
+}
+
+/// Waits until the bot's webhook answers its challenge.
+async fn ready(w: &World) {
+    let deadline = std::time::Instant::now() + WAIT;
+    while let Err(e) = w.sim.verify_url().await {
+        assert!(std::time::Instant::now() < deadline, "never listened: {e}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
