@@ -96,6 +96,16 @@ impl Running {
         port: u16,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Running {
+        let running = Self::launch(settings, now);
+        w.sim
+            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
+        ready(w).await;
+        assert!(!running.task.is_finished(), "the bot stopped at start");
+        running
+    }
+
+    /// Starts the bot in this process, without waiting for it.
+    pub fn launch(settings: Settings, now: chrono::DateTime<chrono::Utc>) -> Running {
         let clock = ManualClock::new(now);
         let (stop, shutdown) = watch::channel(false);
         let task = tokio::spawn(duban::app::run_with(
@@ -104,16 +114,6 @@ impl Running {
             shutdown,
             Arc::default(),
         ));
-        w.sim
-            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
-        let deadline = std::time::Instant::now() + WAIT;
-        while let Err(e) = w.sim.verify_url().await {
-            assert!(
-                std::time::Instant::now() < deadline && !task.is_finished(),
-                "the webhook never answered its challenge: {e}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
         Running { clock, stop, task }
     }
 
@@ -397,7 +397,7 @@ async fn the_week_on_feishu_a_tolerant_report_a_nudge_and_a_kill_between_claim_a
 }
 
 /// Waits until the bot's webhook answers its challenge.
-async fn ready(w: &World) {
+pub async fn ready(w: &World) {
     let deadline = std::time::Instant::now() + WAIT;
     while let Err(e) = w.sim.verify_url().await {
         assert!(std::time::Instant::now() < deadline, "never listened: {e}");

@@ -198,11 +198,7 @@ async fn no_feishu_secret_nor_tenant_token_is_in_a_log_line_at_trace_level() {
     });
     w.sim
         .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while w.sim.verify_url().await.is_err() {
-        assert!(std::time::Instant::now() < deadline, "never listened");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    crate::feishu::ready(&w).await;
     w.sim.add_bot(&w.group, &w.admin).await;
     ask(&w, &w.group, &w.admin, "@督办 /help").await;
     // A bad signature is refused, and its log line says so without a key.

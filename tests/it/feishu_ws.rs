@@ -3,12 +3,9 @@
 //! as protobuf frames, ACKing each once it is stored; chunks, a dropped
 //! connection and late ACKs on both databases.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use duban::clock::ManualClock;
 use feishusim::{FeishuSim, Sent};
-use tokio::sync::watch;
 
 use crate::feishu::{
     Running, WAIT, World, answer, ask, sent_where, settings_for, setup_project, world,
@@ -22,17 +19,9 @@ const REPORT: &str =
 async fn start(db: &TestDb, w: &World, now: chrono::DateTime<chrono::Utc>) -> Running {
     w.sim.use_long_connection();
     let mode = [("DUBAN__FEISHU__MODE", "long_connection")];
-    let settings = settings_for(db, w, free_port(), &mode);
-    let clock = ManualClock::new(now);
-    let (stop, shutdown) = watch::channel(false);
-    let task = tokio::spawn(duban::app::run_with(
-        settings,
-        Arc::new(clock.clone()),
-        shutdown,
-        Arc::default(),
-    ));
-    connected(&w.sim, &task).await;
-    Running { clock, stop, task }
+    let running = Running::launch(settings_for(db, w, free_port(), &mode), now);
+    connected(&w.sim, &running.task).await;
+    running
 }
 
 /// Waits until exactly one client is connected.
