@@ -53,19 +53,9 @@ async fn run_instance(
 ) -> Result<(), BotError> {
     let store = Store::open(&settings.database.url, settings.database.max_connections).await?;
     let settings = Arc::new(settings);
-    let telegram = match settings.serves(Platform::Telegram) {
-        true => match bot::connect(&settings, &mut shutdown).await? {
-            Some(connected) => Some(connected),
-            None => {
-                store.close().await;
-                return Ok(());
-            }
-        },
-        false => None,
-    };
-    let feishu = match settings.serves(Platform::Feishu) {
-        true => Some(Feishu::connect(settings.clone(), store.clone(), clock.clone()).await?),
-        false => None,
+    let Some((telegram, feishu)) = connect(&settings, &store, &clock, &mut shutdown).await? else {
+        store.close().await;
+        return Ok(());
     };
     let jobs = JobDeps {
         store: store.clone(),
@@ -132,6 +122,31 @@ async fn run_instance(
     }
     store.close().await;
     result
+}
+
+/// The platforms served, connected: Telegram's token checked, Feishu's app
+/// and bot identity fetched; `None` when stopped while waiting for
+/// Telegram.
+async fn connect(
+    settings: &Arc<Settings>,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<Option<(Option<bot::Connected>, Option<Arc<Feishu>>)>, BotError> {
+    let telegram = if settings.serves(Platform::Telegram) {
+        match bot::connect(settings, shutdown).await? {
+            Some(connected) => Some(connected),
+            None => return Ok(None),
+        }
+    } else {
+        None
+    };
+    let feishu = if settings.serves(Platform::Feishu) {
+        Some(Feishu::connect(settings.clone(), store.clone(), clock.clone()).await?)
+    } else {
+        None
+    };
+    Ok(Some((telegram, feishu)))
 }
 
 type FeishuTask = tokio::task::JoinHandle<Result<(), feishu::FeishuError>>;
