@@ -30,6 +30,8 @@ mod secrets;
 mod sheets;
 mod sim;
 mod soak;
+mod soak_feishu;
+mod soak_verify;
 mod statements;
 mod store;
 mod web;

@@ -7,11 +7,17 @@
 //! prompt, nudge, deadline ping and bulletin sent exactly once per (job,
 //! period, chat), nothing lost, no panic.
 //!
+//! Every 4th project's group is on Feishu (`soak_feishu`), served by the
+//! same bot instance on the same database: owners reply through
+//! `feishusim`, events are delivered twice, sends refused or their answers
+//! lost; there a message shows exactly once, with no allowance for a send
+//! a crash caught in the air (a retry carries the first send's uuid).
+//!
 //! CI size: `cargo test --test it soak` (200 projects, 4 weeks).
 //! By hand: `SOAK_PROJECTS=5000 SOAK_WEEKS=4 cargo test --release --test it soak -- --nocapture`
 //! (`SOAK_SEED` repeats a run; `SOAK_PG=1` runs it on PostgreSQL).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -25,8 +31,10 @@ use tgsim::{BotApiSim, ChatKind, Fault};
 use crate::bot::{TOKEN, settings_for};
 use crate::helpers::{TestDb, bind_group, sh, tg_person};
 use crate::instance::{DYING, Instance};
+use crate::soak_feishu::{self, Share, on_feishu};
+use crate::soak_verify::{print_figures, verify};
 
-const LEAD_CHAT: i64 = -9_000_000;
+pub(crate) const LEAD_CHAT: i64 = -9_000_000;
 const WAIT: Duration = Duration::from_secs(60);
 
 fn env_or(name: &str, default: u64) -> u64 {
@@ -37,19 +45,19 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 /// A small deterministic generator (xorshift), so a seed repeats a run.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
-    fn chance(&mut self, percent: u64) -> bool {
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 }
@@ -65,24 +73,36 @@ fn liaison_of(i: usize) -> i64 {
 }
 
 #[derive(Default)]
-struct Tally {
-    reports_sent: usize,
-    malformed: usize,
-    twice: usize,
-    late: usize,
-    faults: usize,
-    restarts: usize,
-    kills_after_claim: usize,
-    kills_mid_batch: usize,
-    kills_mid_import: usize,
-    redeliveries: usize,
+pub(crate) struct Tally {
+    pub reports_sent: usize,
+    pub malformed: usize,
+    pub twice: usize,
+    pub late: usize,
+    pub faults: usize,
+    pub restarts: usize,
+    pub kills_after_claim: usize,
+    pub kills_mid_batch: usize,
+    pub kills_mid_import: usize,
+    pub redeliveries: usize,
 }
 
 /// What the test expects in the database at the end: per (project, week)
 /// the progress values of the well-formed reports, in order.
-type Expected = BTreeMap<(usize, String), Vec<u8>>;
+pub(crate) type Expected = BTreeMap<(usize, String), Vec<u8>>;
 
 pub(crate) async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTime<Utc>) {
+    setup_except(store, sim, n, now, |_| false).await;
+}
+
+/// The portfolio of `n` projects, their groups on Telegram but those
+/// `elsewhere` picks.
+async fn setup_except(
+    store: &Store,
+    sim: &BotApiSim,
+    n: usize,
+    now: DateTime<Utc>,
+    elsewhere: impl Fn(usize) -> bool,
+) {
     let mut csv = String::from("code,name,owner,stage,investment,milestone,pledged\n");
     for i in 0..n {
         // A third of the projects have a start milestone already overdue.
@@ -105,7 +125,7 @@ pub(crate) async fn setup(store: &Store, sim: &BotApiSim, n: usize, now: DateTim
     .await
     .unwrap();
     let mut tx = store.begin().await.unwrap();
-    for i in 0..n {
+    for i in (0..n).filter(|i| !elsewhere(*i)) {
         sim.add_user(owner_of(i), &format!("业主{i}"), None);
         let project = bind_group(
             &mut tx,
@@ -177,28 +197,31 @@ async fn soak() {
     sim.add_chat(LEAD_CHAT, ChatKind::Group, "领导群");
     let store = db.store().await;
     let t0 = sh(2026, 11, 22, 20, 0); // a Sunday evening
-    setup(&store, &sim, n, t0).await;
+    let mut fs = Share::start(n).await;
+    setup_except(&store, &sim, n, t0, on_feishu).await;
+    fs.bind(&store).await;
+    let n_tg = n - fs.len();
     // Paced as in production unless SOAK_PACE=0: the pacer is what keeps a
     // crash from catching more than a message or two in the air.
     let paced = env_or("SOAK_PACE", 1) == 1;
-    let settings = settings_for(
-        &db,
-        &sim,
-        &[
-            (
-                "DUBAN__TELEGRAM__THROTTLE",
-                if paced { "true" } else { "false" },
-            ),
-            ("DUBAN__LEADERSHIP_CHATS", &LEAD_CHAT.to_string()),
-            ("DUBAN__LIAISONS", ""),
-        ],
-    );
+    let lead = LEAD_CHAT.to_string();
+    let throttle = if paced { "true" } else { "false" };
+    let mut env = vec![
+        ("DUBAN__TELEGRAM__THROTTLE", throttle),
+        ("DUBAN__LEADERSHIP_CHATS", &lead),
+        ("DUBAN__LIAISONS", ""),
+    ];
+    let feishu_env = fs.env();
+    env.extend(feishu_env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let settings = settings_for(&db, &sim, &env);
     let clock = ManualClock::new(t0);
     sim.set_now(t0.timestamp());
     let mut tally = Tally::default();
     let mut expected: Expected = BTreeMap::new();
     let mut instance = Instance::start(settings.clone(), clock.clone());
     assert!(sim.wait_polling(WAIT).await);
+    fs.ready().await;
+    fs.add_bot().await;
 
     let restart = |instance: Instance, tally: &mut Tally| {
         instance.kill();
@@ -240,6 +263,7 @@ async fn soak() {
             sim.fail_next("sendMessage", 2, slow);
             tally.faults += 1;
         }
+        fs.faults(&mut rng);
         move_to(&clock, &sim, at(0, 9)).await;
         if crash_now {
             tokio::time::timeout(WAIT, instance.hooks.stalled())
@@ -248,15 +272,18 @@ async fn soak() {
             tally.kills_after_claim += 1;
             instance = restart(instance, &mut tally);
             assert!(sim.wait_polling(WAIT).await);
+            fs.ready().await;
             // Past the dead claim's lease, so it is retried, once.
             move_to(&clock, &sim, at(0, 9) + Days::minutes(3)).await;
         }
-        let prompts = wait_count(&sim, n, |s| {
+        let prompts = wait_count(&sim, n_tg, |s| {
             s.text.contains("请直接回复本消息提交本周周报")
                 && s.text.contains(&week_title(&week_label))
         })
         .await;
-        assert_eq!(prompts, n, "week {week_label}: prompts");
+        assert_eq!(prompts, n_tg, "week {week_label}: prompts");
+        let on_fs = fs.wait_prompts(&week_title(&week_label)).await;
+        assert_eq!(on_fs, fs.len(), "week {week_label}: prompts on Feishu");
 
         // Owners' reports, Monday to Friday, at random hours.
         let mut plan: Vec<(DateTime<Utc>, usize, u8, Behaviour)> = Vec::new();
@@ -276,12 +303,17 @@ async fn soak() {
                 1 => Behaviour::Twice,
                 _ => Behaviour::Once,
             };
-            tally.late += usize::from(late);
+            if on_feishu(i) {
+                fs.tally.late += usize::from(late);
+            } else {
+                tally.late += usize::from(late);
+            }
             plan.push((when, i, progress, behaviour));
         }
         plan.sort_by_key(|(t, i, _, _)| (*t, *i));
         let mut hours: Vec<DateTime<Utc>> = plan.iter().map(|(t, ..)| *t).collect();
         hours.dedup();
+        let mut killed = false;
         for (k, hour) in hours.iter().enumerate() {
             move_to(&clock, &sim, *hour).await;
             if rng.chance(30) {
@@ -292,16 +324,22 @@ async fn soak() {
                 sim.fail_next("getUpdates", 1, Fault::Disconnect);
                 tally.faults += 1;
             }
-            // One batch per week is cut short by a kill before handling.
-            let kill_mid_batch = k == hours.len() / 2;
+            let this_hour = |on: bool| {
+                plan.iter()
+                    .filter(move |(t, i, ..)| t == hour && on_feishu(*i) == on)
+            };
+            // One Telegram batch per week is cut short by a kill before
+            // handling, and with it the Feishu events stored meanwhile.
+            let batch = this_hour(false).count() as u64;
+            let kill_mid_batch = !killed && k >= hours.len() / 2 && batch > 0;
+            killed |= kill_mid_batch;
             if kill_mid_batch {
-                let batch = plan.iter().filter(|(t, ..)| t == hour).count() as u64;
                 instance
                     .hooks
                     .stall_before_handling(1 + rng.below(batch) as i64);
             }
             let mut awaited = Vec::new();
-            for (_, i, progress, behaviour) in plan.iter().filter(|(t, ..)| t == hour) {
+            for (_, i, progress, behaviour) in this_hour(false) {
                 let g = group_of(*i);
                 let good = format!("/report 进度: {progress}%\n本周完成: 第{week}周施工");
                 let key = (*i, week_label.clone());
@@ -331,18 +369,27 @@ async fn soak() {
                 expected.entry(key).or_default().push(*progress);
                 tally.reports_sent += 1;
             }
+            let mut on_fs = Vec::new();
+            for (_, i, progress, behaviour) in this_hour(true) {
+                let key = (*i, week_label.clone());
+                let plan = (*i, *progress, *behaviour);
+                on_fs.extend(fs.report(plan, week, key, &mut expected).await);
+            }
             if kill_mid_batch {
                 tokio::time::timeout(WAIT, instance.hooks.stalled())
                     .await
                     .expect("stalled mid-batch");
                 tally.kills_mid_batch += 1;
                 instance = restart(instance, &mut tally);
+                fs.ready().await;
             }
             for (g, id) in awaited {
                 sim.wait_sent(WAIT, |s| s.chat_id == g && s.reply_to == Some(id))
                     .await
                     .unwrap_or_else(|| panic!("no answer to message {id} in {g}"));
             }
+            fs.await_answers(&on_fs).await;
+            fs.redeliver_some(&mut rng, on_fs.len()).await;
         }
 
         // Wednesday nudge, Thursday deadline, Friday bulletin (in week 2 the
@@ -359,6 +406,7 @@ async fn soak() {
             move_to(&clock, &sim, at(5, 10)).await;
             instance = Instance::start(settings.clone(), clock.clone());
             assert!(sim.wait_polling(WAIT).await);
+            fs.ready().await;
         } else {
             move_to(&clock, &sim, at(4, 16).max(clock_now(&clock))).await;
         }
@@ -376,53 +424,15 @@ async fn soak() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     instance.kill();
 
-    let report = verify(&store, &sim, &expected, n, weeks).await;
+    let report = verify(&store, &sim, &expected, n_tg, weeks).await;
     let elapsed = started.elapsed();
     let panics = panics.load(Ordering::SeqCst);
     println!(
         "\nsoak: {n} projects, {weeks} weeks, seed {seed:#x}, {:.1} s",
         elapsed.as_secs_f64()
     );
-    println!("| figure | value |\n| --- | --- |");
-    for (k, v) in [
-        ("reports sent (well-formed)", tally.reports_sent.to_string()),
-        ("reports sent malformed first", tally.malformed.to_string()),
-        ("reports sent twice", tally.twice.to_string()),
-        ("reports sent late", tally.late.to_string()),
-        (
-            "reports per second over the whole run",
-            format!("{:.1}", tally.reports_sent as f64 / elapsed.as_secs_f64()),
-        ),
-        ("messages sent by the bot", report.messages.to_string()),
-        (
-            "faults injected (429, slow answers, dropped connections)",
-            tally.faults.to_string(),
-        ),
-        ("batches delivered twice", tally.redeliveries.to_string()),
-        ("restarts", tally.restarts.to_string()),
-        (
-            "killed between claim and send",
-            tally.kills_after_claim.to_string(),
-        ),
-        ("killed mid-batch", tally.kills_mid_batch.to_string()),
-        ("killed mid-import", tally.kills_mid_import.to_string()),
-        (
-            "delivered but left unrecorded by a crash after the send",
-            report.unrecorded.to_string(),
-        ),
-        ("losses", report.losses.len().to_string()),
-        (
-            "sent twice because a crash caught the first send in the air",
-            report.resent_twice.to_string(),
-        ),
-        (
-            "duplicates (any other message sent twice)",
-            report.duplicates.len().to_string(),
-        ),
-        ("panics", panics.to_string()),
-    ] {
-        println!("| {k} | {v} |");
-    }
+    let fv = soak_feishu::verify(&store, &fs, weeks).await;
+    print_figures(&tally, (n_tg, &fs), (&report, &fv), elapsed, panics);
     assert!(report.losses.is_empty(), "lost: {:#?}", report.losses);
     assert!(
         report.duplicates.is_empty(),
@@ -434,18 +444,30 @@ async fn soak() {
         "reports: {:#?}",
         report.report_errors
     );
+    assert!(fv.losses.is_empty(), "lost on Feishu: {:#?}", fv.losses);
+    assert_eq!(fv.in_the_air, 0, "no crash-in-the-air allowance on Feishu");
+    assert!(
+        fv.duplicates.is_empty(),
+        "twice on Feishu: {:#?}",
+        fv.duplicates
+    );
+    assert!(
+        fv.answers.is_empty(),
+        "answers on Feishu: {:#?}",
+        fv.answers
+    );
     assert_eq!(panics, 0, "panics in the bot");
     store.close().await;
 }
 
 #[derive(Clone, Copy)]
-enum Behaviour {
+pub(crate) enum Behaviour {
     Once,
     MalformedFirst,
     Twice,
 }
 
-fn week_title(week: &str) -> String {
+pub(crate) fn week_title(week: &str) -> String {
     let w: duban::domain::time::ReportingWeek = week.parse().unwrap();
     format!("{}年第{}周", w.year, w.week)
 }
@@ -539,191 +561,4 @@ async fn kill_an_import(db: &TestDb, store: &Store, tally: &mut Tally) {
         .execute(store.pool())
         .await
         .unwrap();
-}
-
-struct Verdict {
-    losses: Vec<String>,
-    duplicates: Vec<String>,
-    /// Messages Telegram received twice whose ledger row shows a second
-    /// send attempt: a crash caught the first in the air, the one case a
-    /// retry may repeat a message. Not counted as duplicates.
-    resent_twice: usize,
-    /// Ledger rows left open although Telegram received the message.
-    unrecorded: usize,
-    report_errors: Vec<String>,
-    messages: usize,
-}
-
-/// `2026-W50` as the week title in texts, and the week's deadline as a
-/// nudge names it.
-fn key1_week(period: &str) -> (String, String) {
-    let Ok(w) = period.parse::<duban::domain::time::ReportingWeek>() else {
-        return (period.to_string(), period.to_string());
-    };
-    let thursday = w.monday() + Days::days(3);
-    (
-        week_title(period),
-        thursday.format("%Y-%m-%d 18:00").to_string(),
-    )
-}
-
-/// Whether the simulator holds a message of `job` for `chat` in that week.
-fn delivered(sim: &BotApiSim, job: &str, week: &(String, String), chat: &str) -> bool {
-    let marker = match job {
-        "prompt" => "请直接回复本消息提交本周周报",
-        "nudge" => "本周周报还没有收到",
-        "deadline" => "你联络的项目需要关注",
-        "bulletin" => "<b>督办周动态",
-        _ => return false,
-    };
-    let Ok(chat) = chat.parse::<i64>() else {
-        return false;
-    };
-    sim.sent_to(chat)
-        .iter()
-        .any(|s| s.text.contains(marker) && (s.text.contains(&week.0) || s.text.contains(&week.1)))
-}
-
-async fn verify(
-    store: &Store,
-    sim: &BotApiSim,
-    expected: &Expected,
-    n: usize,
-    weeks: i64,
-) -> Verdict {
-    let mut v = Verdict {
-        losses: Vec::new(),
-        duplicates: Vec::new(),
-        report_errors: Vec::new(),
-        messages: sim.sent().len(),
-        resent_twice: 0,
-        unrecorded: 0,
-    };
-    // Reports: exactly the well-formed submissions, the latest in force.
-    let rows = sqlx::query("SELECT p.code, r.week, r.progress, r.current FROM reports r JOIN projects p ON p.id = r.project_id ORDER BY r.id")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
-    let mut stored: BTreeMap<(usize, String), Vec<(u8, bool)>> = BTreeMap::new();
-    for r in &rows {
-        use sqlx::Row;
-        let code: String = r.get(0);
-        let i: usize = code[1..].parse().unwrap();
-        let progress: Option<i64> = r.get(2);
-        let current: i64 = r.get(3);
-        stored
-            .entry((i, r.get::<String, _>(1)))
-            .or_default()
-            .push((progress.unwrap_or(0) as u8, current == 1));
-    }
-    for (key, want) in expected {
-        let got = stored.remove(key).unwrap_or_default();
-        let values: Vec<u8> = got.iter().map(|(p, _)| *p).collect();
-        if &values != want {
-            v.report_errors
-                .push(format!("{key:?}: sent {want:?}, stored {values:?}"));
-        } else if got.iter().filter(|(_, c)| *c).count() != 1
-            || !got.last().is_some_and(|(_, c)| *c)
-        {
-            v.report_errors.push(format!(
-                "{key:?}: the latest is not the one in force: {got:?}"
-            ));
-        }
-    }
-    for (key, extra) in stored {
-        v.report_errors
-            .push(format!("{key:?}: stored without being sent: {extra:?}"));
-    }
-
-    // Scheduled messages: the ledger and what Telegram received agree, each
-    // (job, period, chat) once.
-    let ledger = sqlx::query(
-        "SELECT job, period, chat_key, sent_at, message_id, note, attempts FROM outbox ORDER BY id",
-    )
-    .fetch_all(store.pool())
-    .await
-    .unwrap();
-    let mut seen: HashMap<(String, String, String), usize> = HashMap::new();
-    // (job, chat, week title, deadline) of every row sent a second time.
-    let mut retried: Vec<(String, String, String, String)> = Vec::new();
-    for r in &ledger {
-        use sqlx::Row;
-        let key = (
-            r.get::<String, _>(0),
-            r.get::<String, _>(1),
-            r.get::<String, _>(2),
-        );
-        if r.get::<Option<i64>, _>(3).is_none() {
-            // Unrecorded is not undelivered: a crash between Telegram's
-            // answer and the ledger's record leaves the row open.
-            if delivered(sim, &key.0, &key1_week(&key.1), &key.2) {
-                v.unrecorded += 1;
-            } else {
-                v.losses.push(format!(
-                    "{key:?} claimed, never sent: {}",
-                    r.get::<String, _>(5)
-                ));
-            }
-        }
-        if r.get::<i64, _>(6) >= 2 {
-            let (title, deadline) = key1_week(&key.1);
-            retried.push((key.0.clone(), key.2.clone(), title, deadline));
-        }
-        *seen.entry(key).or_default() += 1;
-    }
-    let kinds: [(&str, &str); 4] = [
-        ("prompt", "请直接回复本消息提交本周周报"),
-        ("nudge", "本周周报还没有收到"),
-        ("deadline", "你联络的项目需要关注"),
-        ("bulletin", "<b>督办周动态"),
-    ];
-    let sent = sim.sent();
-    for (job, marker) in kinds {
-        let mut per_chat_week: HashMap<(i64, String), usize> = HashMap::new();
-        for s in sent.iter().filter(|s| s.text.contains(marker)) {
-            // The week is in the title; a nudge names its deadline instead.
-            let week = s
-                .text
-                .split("年第")
-                .nth(1)
-                .and_then(|t| t.split('周').next())
-                .or_else(|| {
-                    s.text
-                        .split("截止 ")
-                        .nth(1)
-                        .and_then(|t| t.split('）').next())
-                })
-                .unwrap_or("?")
-                .to_string();
-            *per_chat_week.entry((s.chat_id, week)).or_default() += 1;
-        }
-        for ((chat, week), count) in per_chat_week {
-            let was_retried = retried.iter().any(|(j, c, title, deadline)| {
-                j == job
-                    && *c == chat.to_string()
-                    && (*deadline == week || title.contains(&format!("年第{week}周")))
-            });
-            if count == 2 && was_retried {
-                v.resent_twice += 1;
-            } else if count > 1 {
-                v.duplicates
-                    .push(format!("{job} week {week} to {chat}: {count} times"));
-            }
-        }
-    }
-    // Every group was prompted every week, the leadership chat got every bulletin.
-    let prompts = sent.iter().filter(|s| s.text.contains(kinds[0].1)).count();
-    if prompts != n * weeks as usize {
-        v.losses
-            .push(format!("{prompts} prompts for {n} groups × {weeks} weeks"));
-    }
-    let bulletins = sent
-        .iter()
-        .filter(|s| s.chat_id == LEAD_CHAT && s.text.contains("督办周动态 ·"))
-        .count();
-    if bulletins < weeks as usize {
-        v.losses
-            .push(format!("{bulletins} bulletins in {weeks} weeks"));
-    }
-    v
 }
