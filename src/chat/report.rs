@@ -149,9 +149,10 @@ pub async fn recalled(
     };
     tracing::info!(project = %project.code, week = %w.week, reinstated = w.reinstated, "report withdrawn: its message was recalled");
     let lang = row.lang(env.settings.locale);
-    let key = match w.reinstated {
-        true => "report.recalled_earlier_back",
-        false => "report.recalled",
+    let key = if w.reinstated {
+        "report.recalled_earlier_back"
+    } else {
+        "report.recalled"
     };
     let text = t(
         lang,

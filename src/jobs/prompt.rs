@@ -29,12 +29,11 @@ pub async fn plan(
             let mention = deps.settings.sees_only_mentions(chat.chat.platform);
             out.extend(to_each(vec![chat], ctx, |c| {
                 let text = prompt_text(&snap, &owners, week, c);
-                match mention {
-                    true => format!(
-                        "{text}\n{}",
-                        escape_html(&t(c.lang, "prompt.mention_bot", &[]))
-                    ),
-                    false => text,
+                if mention {
+                    let ask = escape_html(&t(c.lang, "prompt.mention_bot", &[]));
+                    format!("{text}\n{ask}")
+                } else {
+                    text
                 }
             }));
         }
