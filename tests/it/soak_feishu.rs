@@ -158,13 +158,11 @@ impl Share {
         }
     }
 
-    /// Faults for the next sends (the prompt fan-out): a rate limit, and
-    /// prompts Feishu shows but whose answers are lost.
+    /// Faults for the next sends (the prompt fan-out): a rate limit waited
+    /// out, and one or two prompts Feishu shows but whose answers are lost.
     pub fn faults(&mut self, rng: &mut Rng) {
-        if rng.chance(50) {
-            self.sim.fail_next(Fault::TooManyRequests { reset_secs: 1 });
-            self.tally.too_many += 1;
-        }
+        self.sim.fail_next(Fault::TooManyRequests { reset_secs: 1 });
+        self.tally.too_many += 1;
         for _ in 0..1 + rng.below(2) {
             self.sim.fail_next(Fault::AnswerLost);
             self.tally.answers_lost += 1;
