@@ -197,7 +197,7 @@ async fn wait_webhook(sim: &BotApiSim) -> bool {
     false
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
@@ -246,7 +246,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// The `q` quantile (0..1) of `sorted`, nearest rank.
-fn quantile(sorted: &[Duration], q: f64) -> (usize, Duration) {
+pub(crate) fn quantile(sorted: &[Duration], q: f64) -> (usize, Duration) {
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len().max(1));
     (rank, sorted.get(rank - 1).copied().unwrap_or_default())
 }

@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release --example bench -- ingest [GROUPS] [sqlite|postgres] [--no-limits] [--webhook] [--instances=K]
 //! cargo run --release --example bench -- fanout [GROUPS] [sqlite|postgres]
+//! cargo build --release && cargo run --release --example bench -- feishu-ingest [GROUPS] [sqlite|postgres] [--long-connection] [--throttle]
 //! cargo build --release && cargo run --release --example bench -- idle [PROJECTS]
 //! ```
 //!
@@ -12,6 +13,7 @@
 
 mod child;
 mod dashboard;
+mod feishu;
 mod ingest;
 mod machine;
 mod portfolio;
@@ -33,11 +35,13 @@ use world::{Backend, Db};
 
 const USAGE: &str = "usage: bench ingest [GROUPS] [sqlite|postgres] [--no-limits] [--old-schema] [--webhook] [--instances=K]
        bench fanout [GROUPS] [sqlite|postgres] [--old-schema]
+       bench feishu-ingest [GROUPS] [sqlite|postgres] [--long-connection] [--throttle]
        bench idle [PROJECTS]
        bench dashboard [PROJECTS]
        bench takeover [KILLS]
 --old-schema drops the look-up indexes of migration 0004, for the figures before it
---webhook takes updates by webhook; --instances=K runs K instances on the database (PostgreSQL)";
+--webhook takes updates by webhook; --instances=K runs K instances on the database (PostgreSQL)
+--long-connection takes Feishu's events over its WebSocket (default: its webhook); --throttle paces to Feishu's limits";
 
 /// `--instances=K`, 1 when absent.
 fn instances(args: &[String]) -> Result<usize> {
@@ -82,6 +86,15 @@ async fn main() -> Result<()> {
                 webhook: flag("--webhook"),
             };
             ingest::run(&options).await?;
+        }
+        "feishu-ingest" => {
+            let options = feishu::Options {
+                n,
+                backend,
+                long_connection: flag("--long-connection"),
+                throttle: flag("--throttle"),
+            };
+            feishu::run(&options).await?;
         }
         "fanout" => fanout(n, backend, flag("--old-schema")).await?,
         // Here the count is of kills; the takeover time is the default's.
