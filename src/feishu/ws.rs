@@ -263,6 +263,16 @@ fn endpoint(answer: &Value) -> Result<Endpoint, Failure> {
         (None, _) => return Err(Failure::Retry("the endpoint's URL has no host".to_owned())),
     };
     let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v);
+    // A dependency logging the dial at trace level would print the query's
+    // credentials: they are redacted from every line like the secrets.
+    for (name, value) in url.query_pairs() {
+        if matches!(name.as_ref(), "access_key" | "ticket") {
+            crate::telemetry::redact_also(&value);
+        }
+    }
+    if let Some(query) = url.query() {
+        crate::telemetry::redact_also(query);
+    }
     // The SDKs cannot work without these two; neither can this client.
     let service = param("service_id").and_then(|s| s.parse::<i32>().ok());
     let (Some(service), Some(_)) = (service, param("device_id")) else {
