@@ -34,20 +34,22 @@ pub enum EnvelopeShape {
 }
 
 impl Envelope {
-    pub fn parse(raw: &str) -> Result<(Envelope, Value), EnvelopeShape> {
+    pub fn parse(raw: &str) -> Result<Envelope, EnvelopeShape> {
         let v: Value = serde_json::from_str(raw).map_err(|_| EnvelopeShape::NotJson)?;
+        Envelope::from_value(v)
+    }
+
+    /// An envelope already read as JSON (the webhook reads it to check it).
+    pub fn from_value(mut v: Value) -> Result<Envelope, EnvelopeShape> {
         let h = &v["header"];
         let (Some(id), Some(ty)) = (h["event_id"].as_str(), h["event_type"].as_str()) else {
             return Err(EnvelopeShape::NoHeader);
         };
-        Ok((
-            Envelope {
-                event_id: id.to_string(),
-                event_type: ty.to_string(),
-                event: v["event"].clone(),
-            },
-            v,
-        ))
+        Ok(Envelope {
+            event_id: id.to_string(),
+            event_type: ty.to_string(),
+            event: v["event"].take(),
+        })
     }
 
     /// What makes a second delivery the same event: a message's id (Feishu
@@ -292,10 +294,10 @@ mod tests {
     fn a_message_is_keyed_by_its_id_and_other_events_by_theirs() {
         let raw = r#"{"schema":"2.0","header":{"event_id":"e1","event_type":"im.message.receive_v1"},
             "event":{"message":{"message_id":"om_1"}}}"#;
-        let (env, _) = Envelope::parse(raw).unwrap();
+        let env = Envelope::parse(raw).unwrap();
         assert_eq!(env.key(), "om_1");
         let raw = r#"{"schema":"2.0","header":{"event_id":"e2","event_type":"im.chat.disbanded_v1"},"event":{}}"#;
-        assert_eq!(Envelope::parse(raw).unwrap().0.key(), "e2");
+        assert_eq!(Envelope::parse(raw).unwrap().key(), "e2");
         assert_eq!(Envelope::parse("[").unwrap_err(), EnvelopeShape::NotJson);
         assert_eq!(Envelope::parse("{}").unwrap_err(), EnvelopeShape::NoHeader);
     }

@@ -73,7 +73,7 @@ async fn next_batch(fs: &Feishu) -> Result<usize, StoreError> {
 
 /// One event: handled, then its replies sent and confirmed.
 async fn one(fs: &Feishu, seq: i64, raw: &str) {
-    let Ok((envelope, _)) = Envelope::parse(raw) else {
+    let Ok(envelope) = Envelope::parse(raw) else {
         // Checked on receipt; a row that no longer reads is set aside.
         failed(
             fs,
@@ -202,8 +202,8 @@ async fn resend_unconfirmed(fs: &Feishu) -> Result<(), StoreError> {
     let keyed: Vec<(i64, String, String)> = pending
         .into_iter()
         .map(|(stored, json)| {
-            let key = Envelope::parse(&stored.raw)
-                .map_or_else(|_| stored.seq.to_string(), |(e, _)| e.key());
+            let key =
+                Envelope::parse(&stored.raw).map_or_else(|_| stored.seq.to_string(), |e| e.key());
             (stored.seq, key, json)
         })
         .collect();

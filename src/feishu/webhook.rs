@@ -84,7 +84,11 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
             )
                 .into_response()
         }
-        Ok(Opened::Event(plain)) => store(&r, &plain, &span).instrument(span.clone()).await,
+        Ok(Opened::Event(plain, envelope)) => {
+            store(&r, &plain, &envelope, &span)
+                .instrument(span.clone())
+                .await
+        }
         Err(refusal) => {
             span.in_scope(|| tracing::warn!(why = %refusal, "Feishu event refused"));
             let body = json!({ "msg": refusal.to_string() });
@@ -93,11 +97,7 @@ async fn receive(State(r): State<Arc<Receiver>>, headers: HeaderMap, body: Bytes
     }
 }
 
-async fn store(r: &Receiver, plain: &str, span: &tracing::Span) -> Response {
-    let Ok((envelope, _)) = Envelope::parse(plain) else {
-        let body = json!({ "msg": "no schema 2.0 header" });
-        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
-    };
+async fn store(r: &Receiver, plain: &str, envelope: &Envelope, span: &tracing::Span) -> Response {
     span.record("event_id", envelope.event_id.as_str());
     let key = envelope.key();
     match events::store(&r.store, Platform::Feishu, &key, plain, r.clock.now()).await {
@@ -121,7 +121,8 @@ async fn store(r: &Receiver, plain: &str, span: &tracing::Span) -> Response {
 
 enum Opened {
     Challenge(String),
-    Event(String),
+    /// The plaintext, as stored, and its envelope.
+    Event(String, Envelope),
 }
 
 /// The delivery's plaintext, checked.
@@ -157,8 +158,8 @@ fn open(s: &FeishuSettings, headers: &HeaderMap, body: &[u8]) -> Result<Opened, 
         }
     }
     check_token(s, inner["header"]["token"].as_str())?;
-    Envelope::parse(&plain)?;
-    Ok(Opened::Event(plain))
+    let envelope = Envelope::from_value(inner)?;
+    Ok(Opened::Event(plain, envelope))
 }
 
 fn check_token(s: &FeishuSettings, given: Option<&str>) -> Result<(), Refusal> {
@@ -197,7 +198,7 @@ mod tests {
         let ok = br#"{"schema":"2.0","header":{"event_id":"e","event_type":"t","token":"tok"},"event":{}}"#;
         assert!(matches!(
             open(&s, &HeaderMap::new(), ok),
-            Ok(Opened::Event(_))
+            Ok(Opened::Event(..))
         ));
         let bad = br#"{"schema":"2.0","header":{"event_id":"e","event_type":"t","token":"x"},"event":{}}"#;
         assert!(matches!(

@@ -436,7 +436,7 @@ async fn on_event(conn: &Connector, chunks: &mut Chunks, mut frame: Frame) -> Op
 async fn deliver(conn: &Connector, payload: &[u8]) -> u16 {
     let Some((text, envelope)) = std::str::from_utf8(payload)
         .ok()
-        .and_then(|t| Envelope::parse(t).ok().map(|(e, _)| (t, e)))
+        .and_then(|t| Envelope::parse(t).ok().map(|e| (t, e)))
     else {
         // Another delivery would be as unreadable: take it off Feishu's hands.
         tracing::warn!(
