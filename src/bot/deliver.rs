@@ -16,10 +16,11 @@ use teloxide::types::{ForceReply, InputFile, MessageId, ParseMode, ReplyParamete
 use crate::domain::ids::{ChatRef, PersonRef};
 use crate::domain::outgoing::{Delivery, Outgoing, OutgoingDocument};
 use crate::ops::names;
-use crate::store::{Store, StoreError, chats, people};
+use crate::store::{Store, StoreError, chats};
 
 use super::convert::{chat_id, chat_ref};
 use crate::outbound::pace::Pacer;
+use crate::outbound::reach::{note_chat_gone, note_reachable};
 use crate::outbound::split::split_message;
 
 /// Telegram's limit per message; texts are split below it.
@@ -100,9 +101,7 @@ pub async fn deliver(tg: &Telegram, store: &Store, token: &str, out: &Outgoing) 
             Delivery::Redirected(ids)
         }
         Err(RequestError::Api(e)) if classify(&e) == Refused::Chat => {
-            if let Err(err) = mark_chat_gone(store, &out.chat).await {
-                tracing::warn!(chat = %out.chat, error = %err, "chat gone, but not marked inactive");
-            }
+            note_chat_gone(store, &out.chat).await;
             Delivery::Failed(redact(&e.to_string(), token))
         }
         Err(e) => Delivery::Failed(redact(&e.to_string(), token)),
@@ -115,14 +114,6 @@ fn private_chat_of(chat: &ChatRef) -> Option<PersonRef> {
     chat_id(chat)
         .filter(|id| id.0 > 0)
         .map(|_| PersonRef::new(chat.platform, chat.id.clone()))
-}
-
-/// Records whether the bot may write to a person first; a failure only
-/// costs a fallback later, so it is logged, not fatal to the delivery.
-async fn note_reachable(store: &Store, person: &PersonRef, can: bool) {
-    if let Err(e) = mark_person_reachable(store, person, can).await {
-        tracing::warn!(person = %person, can, error = %e, "reachability not recorded");
-    }
 }
 
 async fn send_parts(
@@ -342,26 +333,4 @@ async fn follow_migration(store: &Store, old: ChatId, new: ChatId) -> Result<(),
 
 fn io_error(e: impl std::fmt::Display) -> RequestError {
     RequestError::Io(std::sync::Arc::new(std::io::Error::other(e.to_string())))
-}
-
-async fn mark_person_reachable(
-    store: &Store,
-    person: &PersonRef,
-    can: bool,
-) -> crate::store::Result<()> {
-    let mut conn = store.conn().await?;
-    if let Some(p) = people::by_external(&mut conn, person).await?
-        && p.can_dm != can
-    {
-        people::set_can_dm(&mut conn, p.id, can).await?;
-    }
-    Ok(())
-}
-
-async fn mark_chat_gone(store: &Store, chat: &ChatRef) -> crate::store::Result<()> {
-    let mut conn = store.conn().await?;
-    if let Some(c) = chats::by_external(&mut conn, chat).await? {
-        chats::set_active(&mut conn, c.id, false).await?;
-    }
-    Ok(())
 }

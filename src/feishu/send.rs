@@ -23,9 +23,10 @@ use super::convert::local_id;
 use super::markup::{self, Paragraph};
 use crate::domain::ids::{ChatRef, PersonRef, Platform};
 use crate::domain::outgoing::{Delivery, Outgoing, OutgoingDocument};
+use crate::outbound::reach::{note_chat_gone, note_reachable};
 use crate::outbound::split::split_message;
+use crate::store::Store;
 use crate::store::messages::{self, Remembered};
-use crate::store::{Store, chats, people};
 
 /// Below Feishu's 30 KB for a post's request body, with room for the rest
 /// of the request.
@@ -47,7 +48,9 @@ pub async fn deliver(fs: &Feishu, out: &Outgoing, key: &str) -> Delivery {
     match send(fs, out, key).await {
         Ok(ids) => Delivery::Sent(ids),
         Err(e) if e.code() == Some(code::OUT_OF_SCOPE) => {
-            note_reachable(store, &out.chat, false).await;
+            if let Some(person) = person_of(&out.chat) {
+                note_reachable(store, &person, false).await;
+            }
             if out.fallback.is_empty() {
                 return Delivery::Failed(e.to_string());
             }
@@ -61,9 +64,7 @@ pub async fn deliver(fs: &Feishu, out: &Outgoing, key: &str) -> Delivery {
             Delivery::Redirected(ids)
         }
         Err(e) if matches!(e.code(), Some(code::NOT_IN_GROUP | code::DISBANDED)) => {
-            if let Err(err) = mark_chat_gone(store, &out.chat).await {
-                tracing::warn!(chat = %out.chat, error = %err, "chat gone, but not marked inactive");
-            }
+            note_chat_gone(store, &out.chat).await;
             Delivery::Failed(e.to_string())
         }
         Err(e) => Delivery::Failed(e.to_string()),
@@ -185,7 +186,7 @@ async fn post_one(
         None => (
             format!(
                 "/open-apis/im/v1/messages?receive_id_type={}",
-                receive_id_type(&chat.id)
+                receive_id_type(chat)
             ),
             json!({"receive_id": chat.id, "msg_type": part.msg_type, "content": part.content,
                    "uuid": uuid}),
@@ -203,9 +204,17 @@ async fn post_one(
     Ok(answer["message_id"].as_str().unwrap_or("").to_string())
 }
 
-/// `ou_…` is a person (their private chat with the bot), anything else a chat.
-fn receive_id_type(id: &str) -> &'static str {
-    if id.starts_with("ou_") {
+/// The person whose private chat this is: on Feishu a private chat is
+/// addressed by the person's open_id (`ou_…`), a group by its chat_id.
+fn person_of(chat: &ChatRef) -> Option<PersonRef> {
+    chat.id
+        .starts_with("ou_")
+        .then(|| PersonRef::new(Platform::Feishu, chat.id.clone()))
+}
+
+/// How Feishu is told which kind of id `receive_id` is.
+fn receive_id_type(chat: &ChatRef) -> &'static str {
+    if person_of(chat).is_some() {
         "open_id"
     } else {
         "chat_id"
@@ -311,33 +320,6 @@ async fn remember_sent(
     local
 }
 
-async fn note_reachable(store: &Store, chat: &ChatRef, can: bool) {
-    if !chat.id.starts_with("ou_") {
-        return;
-    }
-    let person = PersonRef::new(Platform::Feishu, chat.id.clone());
-    let noted = async {
-        let mut conn = store.conn().await?;
-        if let Some(p) = people::by_external(&mut conn, &person).await?
-            && p.can_dm != can
-        {
-            people::set_can_dm(&mut conn, p.id, can).await?;
-        }
-        Ok::<(), crate::store::StoreError>(())
-    };
-    if let Err(e) = noted.await {
-        tracing::warn!(person = %person, can, error = %e, "reachability not recorded");
-    }
-}
-
-async fn mark_chat_gone(store: &Store, chat: &ChatRef) -> crate::store::Result<()> {
-    let mut conn = store.conn().await?;
-    if let Some(c) = chats::by_external(&mut conn, chat).await? {
-        chats::set_active(&mut conn, c.id, false).await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -361,8 +343,9 @@ mod tests {
         assert_eq!(uuid("bulletin:2026-W49:feishu:oc_1", 0).len(), 32);
         assert_ne!(uuid("k", 0), uuid("k", 1));
         assert_eq!(uuid("k", 1), uuid("k", 1));
-        assert_eq!(receive_id_type("ou_1"), "open_id");
-        assert_eq!(receive_id_type("oc_1"), "chat_id");
+        let chat = |id: &str| ChatRef::new(Platform::Feishu, id);
+        assert_eq!(receive_id_type(&chat("ou_1")), "open_id");
+        assert_eq!(receive_id_type(&chat("oc_1")), "chat_id");
         assert_eq!(file_type("duban-2026-W49.xlsx"), "xls");
     }
 }
