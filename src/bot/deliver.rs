@@ -19,7 +19,7 @@ use crate::ops::names;
 use crate::store::{Store, StoreError, chats};
 
 use super::convert::{chat_id, chat_ref};
-use crate::outbound::pace::Pacer;
+use crate::outbound::pace::{Pacer, Target};
 use crate::outbound::reach::{note_chat_gone, note_reachable};
 use crate::outbound::split::split_message;
 
@@ -108,6 +108,15 @@ pub async fn deliver(tg: &Telegram, store: &Store, token: &str, out: &Outgoing) 
     }
 }
 
+/// A chat as the pacer counts it: Telegram's groups, supergroups and
+/// channels have negative ids.
+fn pace_target(chat: ChatId) -> Target {
+    Target {
+        chat: chat.0,
+        group: chat.0 < 0,
+    }
+}
+
 /// The person whose private chat this is: in Telegram a private chat's id
 /// is the user's id, and only users' ids are positive.
 fn private_chat_of(chat: &ChatRef) -> Option<PersonRef> {
@@ -170,7 +179,7 @@ async fn send_part(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        tg.pacer.wait(chat.0).await;
+        tg.pacer.wait(pace_target(*chat)).await;
         let mut req = tg.bot.send_message(*chat, part.text.to_string());
         if let Some(r) = part.reply_to.and_then(|r| i32::try_from(r).ok()) {
             req = req.reply_parameters(ReplyParameters {
@@ -306,7 +315,7 @@ where
     let mut attempt = 0;
     loop {
         attempt += 1;
-        tg.pacer.wait(chat.0).await;
+        tg.pacer.wait(pace_target(chat)).await;
         match request().await {
             Err(RequestError::RetryAfter(wait)) if attempt < MAX_ATTEMPTS => wait_out(tg, wait),
             Err(RequestError::Network(_)) if attempt < MAX_ATTEMPTS => {

@@ -23,6 +23,7 @@ use super::convert::local_id;
 use super::markup::{self, Paragraph};
 use crate::domain::ids::{ChatRef, PersonRef, Platform};
 use crate::domain::outgoing::{Delivery, Outgoing, OutgoingDocument};
+use crate::outbound::pace::Target;
 use crate::outbound::reach::{note_chat_gone, note_reachable};
 use crate::outbound::split::split_message;
 use crate::store::Store;
@@ -177,7 +178,7 @@ async fn post_one(
     part: &Part,
     uuid: &str,
 ) -> Result<String, ApiError> {
-    api.pacer.wait(pace_key(&chat.id)).await;
+    api.pacer.wait(pace_target(chat)).await;
     let (path, body) = match parent {
         Some(parent) => (
             format!("/open-apis/im/v1/messages/{parent}/reply"),
@@ -221,10 +222,13 @@ fn receive_id_type(chat: &ChatRef) -> &'static str {
     }
 }
 
-/// The pacer's key for a chat: the per-chat limit is the same for groups
-/// and people, so the key only needs to tell chats apart.
-pub(super) fn pace_key(id: &str) -> i64 {
-    local_id(id)
+/// A chat as the pacer counts it: Feishu's per-chat limit is the same for
+/// groups and people, and it has no per-minute one for groups.
+fn pace_target(chat: &ChatRef) -> Target {
+    Target {
+        chat: local_id(&chat.id),
+        group: person_of(chat).is_none(),
+    }
 }
 
 async fn upload_image(
