@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use duban::domain::ids::{ChatKind, ChatRef, PersonRef, Platform};
-use duban::domain::model::Role;
-use duban::service::import::import_csv;
-use duban::store::{Store, chats, people, projects};
+use duban::store::Store;
 use feishusim::{Config, FeishuSim, Pushed, Sent};
 use std::time::Instant;
 use tokio::task::JoinSet;
@@ -146,29 +144,13 @@ async fn tenant(n: usize) -> Result<Tenant> {
 /// owner `i`: what `/newproject` in each group would record, written
 /// directly (as `world::populate` does for Telegram).
 async fn populate(url: &str, t: &Tenant) -> Result<()> {
-    let n = t.groups.len();
-    let store = Store::open(url, 5).await?;
-    let as_of = portfolio::sh(2026, 11, 23, 8, 0);
-    let csv = portfolio::csv(n, as_of.with_timezone(&portfolio::TZ).date_naive());
-    import_csv(&store, csv.as_bytes(), "bench.csv", as_of, portfolio::TZ).await?;
-    let mut tx = store.begin().await?;
-    let by_code: std::collections::HashMap<String, i64> = projects::active(&mut tx)
-        .await?
-        .into_iter()
-        .map(|p| (p.code, p.id))
-        .collect();
-    for i in 0..n {
-        let project = by_code[&portfolio::code(i)];
-        let group = ChatRef::new(Platform::Feishu, t.groups[i].clone());
-        let chat = chats::upsert(&mut tx, &group, ChatKind::Group, &format!("项目群{i}")).await?;
-        chats::bind(&mut tx, chat.id, project).await?;
-        let account = PersonRef::new(Platform::Feishu, t.owners[i].clone());
-        let owner = people::upsert(&mut tx, &account, &format!("业主{i}"), None).await?;
-        people::add_role(&mut tx, project, owner.id, Role::Owner).await?;
-    }
-    tx.commit().await?;
-    store.close().await;
-    Ok(())
+    world::populate_with(url, t.groups.len(), |i| world::Seat {
+        group: ChatRef::new(Platform::Feishu, t.groups[i].clone()),
+        kind: ChatKind::Group,
+        owner: PersonRef::new(Platform::Feishu, t.owners[i].clone()),
+        username: None,
+    })
+    .await
 }
 
 /// `duban run` on Feishu alone, with `--now` on the benchmark's week;

@@ -116,6 +116,26 @@ impl Db {
 /// [`owner_of`]`(i)` as its owner: what `/bind` and `/setowner` would
 /// record, without the chat round trips.
 pub async fn populate(url: &str, n: usize) -> Result<()> {
+    populate_with(url, n, |i| Seat {
+        group: ChatRef::new(Platform::Telegram, group_of(i).to_string()),
+        kind: StoredKind::Supergroup,
+        owner: PersonRef::new(Platform::Telegram, owner_of(i).to_string()),
+        username: Some(format!("owner{i}")),
+    })
+    .await
+}
+
+/// Project `i`'s group and owner, on whichever platform.
+pub struct Seat {
+    pub group: ChatRef,
+    pub kind: StoredKind,
+    pub owner: PersonRef,
+    pub username: Option<String>,
+}
+
+/// Imports `n` projects and binds project `i` to `seat(i)`'s group, with
+/// its owner.
+pub async fn populate_with(url: &str, n: usize, seat: impl Fn(usize) -> Seat) -> Result<()> {
     let store = Store::open(url, 5).await?;
     if n == 0 {
         store.close().await;
@@ -132,20 +152,14 @@ pub async fn populate(url: &str, n: usize) -> Result<()> {
         .collect();
     for i in 0..n {
         let project = by_code[&portfolio::code(i)];
-        let group = ChatRef::new(Platform::Telegram, group_of(i).to_string());
-        let chat = chats::upsert(
-            &mut tx,
-            &group,
-            StoredKind::Supergroup,
-            &format!("项目群{i}"),
-        )
-        .await?;
+        let s = seat(i);
+        let chat = chats::upsert(&mut tx, &s.group, s.kind, &format!("项目群{i}")).await?;
         chats::bind(&mut tx, chat.id, project).await?;
         let owner = people::upsert(
             &mut tx,
-            &PersonRef::new(Platform::Telegram, owner_of(i).to_string()),
+            &s.owner,
             &format!("业主{i}"),
-            Some(&format!("owner{i}")),
+            s.username.as_deref(),
         )
         .await?;
         people::add_role(&mut tx, project, owner.id, Role::Owner).await?;
