@@ -181,7 +181,8 @@ pub async fn setup_project(w: &World) -> Sent {
     r
 }
 
-const REPORT: &str =
+/// The owner's report, @ the bot, as the tests send it.
+pub const REPORT: &str =
     "@督办 进度: 65%\n本周投资: 1200万\n累计投资: 3.2亿\n完成节点: 开工 2026-11-23";
 
 #[tokio::test]

@@ -8,12 +8,9 @@ use std::time::Duration;
 use feishusim::{FeishuSim, Sent};
 
 use crate::feishu::{
-    Running, WAIT, World, answer, ask, sent_where, settings_for, setup_project, world,
+    REPORT, Running, WAIT, World, answer, ask, sent_where, settings_for, setup_project, world,
 };
 use crate::helpers::{TestDb, count, free_port, sh};
-
-const REPORT: &str =
-    "@督办 进度: 65%\n本周投资: 1200万\n累计投资: 3.2亿\n完成节点: 开工 2026-11-23";
 
 /// The bot on the long connection, once the simulator counts its client.
 async fn start(db: &TestDb, w: &World, now: chrono::DateTime<chrono::Utc>) -> Running {
@@ -50,6 +47,22 @@ async fn reply_to(sim: &FeishuSim, message_id: &str) -> Sent {
         s.reply_to.as_deref() == Some(message_id)
     })
     .await
+}
+
+/// The owner's report in message `id` was echoed, recorded and answered,
+/// each once.
+async fn handled_once(w: &World, db: &TestDb, id: &str) {
+    let echo = reply_to(&w.sim, id).await;
+    assert!(
+        echo.plain.contains("2026-W48"),
+        "{}: {}",
+        db.label,
+        echo.plain
+    );
+    let status = ask(w, &w.group, &w.owner, "@督办 /status").await;
+    assert!(status.plain.contains("进度：65%"), "{}", status.plain);
+    assert_eq!(replies_to(&w.sim, id).len(), 1, "{:#?}", w.sim.sent());
+    assert_eq!(count(db, "SELECT COUNT(*) FROM reports").await, 1);
 }
 
 #[tokio::test]
@@ -99,18 +112,8 @@ async fn an_event_split_into_chunks_is_joined_and_handled_once() {
             .sim
             .reply(&w.group, &w.owner, &pledged.message_id, REPORT)
             .await;
-        let echo = answer(&w.sim, &p).await;
-        assert!(
-            echo.plain.contains("2026-W48"),
-            "{}: {}",
-            db.label,
-            echo.plain
-        );
-        let status = ask(&w, &w.group, &w.owner, "@督办 /status").await;
-        assert!(status.plain.contains("进度：65%"), "{}", status.plain);
-        let id = p.message_id.as_deref().unwrap();
-        assert_eq!(replies_to(&w.sim, id).len(), 1, "{:#?}", w.sim.sent());
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM reports").await, 1);
+        assert_eq!(p.status, Some(200), "the webhook took {p:?}");
+        handled_once(&w, &db, p.message_id.as_deref().unwrap()).await;
         let acks = w.sim.acks();
         assert_eq!(
             acks.iter().filter(|(e, _)| *e == p.event_id).count(),
@@ -136,18 +139,7 @@ async fn after_the_server_drops_the_connection_the_bot_reconnects_and_a_message_
             .reply(&w.group, &w.owner, &pledged.message_id, REPORT)
             .await;
         connected(&w.sim, &bot.task).await;
-        let id = p.message_id.clone().unwrap();
-        let echo = reply_to(&w.sim, &id).await;
-        assert!(
-            echo.plain.contains("2026-W48"),
-            "{}: {}",
-            db.label,
-            echo.plain
-        );
-        let status = ask(&w, &w.group, &w.owner, "@督办 /status").await;
-        assert!(status.plain.contains("进度：65%"), "{}", status.plain);
-        assert_eq!(replies_to(&w.sim, &id).len(), 1, "{:#?}", w.sim.sent());
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM reports").await, 1);
+        handled_once(&w, &db, p.message_id.as_deref().unwrap()).await;
         assert_eq!(w.sim.queued(), 0);
         bot.stop().await;
     }
@@ -168,16 +160,7 @@ async fn an_event_redelivered_because_its_ack_was_late_is_handled_once() {
             .await;
         w.sim.set_ack_timeout(Duration::from_secs(3));
         assert_eq!(p.status, Some(0), "no ACK counted in time");
-        let id = p.message_id.clone().unwrap();
-        let echo = reply_to(&w.sim, &id).await;
-        assert!(
-            echo.plain.contains("2026-W48"),
-            "{}: {}",
-            db.label,
-            echo.plain
-        );
-        let status = ask(&w, &w.group, &w.owner, "@督办 /status").await;
-        assert!(status.plain.contains("进度：65%"), "{}", status.plain);
+        handled_once(&w, &db, p.message_id.as_deref().unwrap()).await;
         // Every delivery was acked 200 (late), stored once, handled once.
         let deliveries: Vec<u16> = w
             .sim
@@ -188,8 +171,6 @@ async fn an_event_redelivered_because_its_ack_was_late_is_handled_once() {
             .collect();
         assert!(deliveries.len() > 1, "{deliveries:?}");
         assert!(deliveries.iter().all(|c| *c == 200), "{deliveries:?}");
-        assert_eq!(count(&db, "SELECT COUNT(*) FROM reports").await, 1);
-        assert_eq!(replies_to(&w.sim, &id).len(), 1, "{:#?}", w.sim.sent());
         bot.stop().await;
     }
 }
