@@ -42,15 +42,12 @@ pub async fn world() -> World {
     }
 }
 
-/// Settings for a bot on Feishu alone, taking events on `port`.
-pub fn settings_for(db: &TestDb, w: &World, port: u16, extra: &[(&str, &str)]) -> Settings {
-    let empty = tempfile::NamedTempFile::new().unwrap();
-    let c = w.sim.config();
+/// The simulator's app as the bot's settings see it: its API, id and
+/// secrets, its events by webhook on `port`.
+pub fn app_env(sim: &FeishuSim, port: u16) -> Vec<(String, String)> {
+    let c = sim.config();
     let mut env: Vec<(String, String)> = vec![
-        ("DUBAN__DATABASE__URL".into(), db.url.clone()),
-        ("DUBAN__WEB__LISTEN".into(), String::new()),
-        ("DUBAN__PLATFORMS".into(), "feishu".into()),
-        ("DUBAN__FEISHU__API_URL".into(), w.sim.url()),
+        ("DUBAN__FEISHU__API_URL".into(), sim.url()),
         ("DUBAN__FEISHU__APP_ID".into(), c.app_id.clone()),
         ("DUBAN__FEISHU__APP_SECRET".into(), c.app_secret.clone()),
         (
@@ -62,6 +59,20 @@ pub fn settings_for(db: &TestDb, w: &World, port: u16, extra: &[(&str, &str)]) -
             "DUBAN__FEISHU__WEBHOOK__LISTEN".into(),
             format!("127.0.0.1:{port}"),
         ),
+    ];
+    if let Some(key) = &c.encrypt_key {
+        env.push(("DUBAN__FEISHU__ENCRYPT_KEY".into(), key.clone()));
+    }
+    env
+}
+
+/// Settings for a bot on Feishu alone, taking events on `port`.
+pub fn settings_for(db: &TestDb, w: &World, port: u16, extra: &[(&str, &str)]) -> Settings {
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let mut env: Vec<(String, String)> = vec![
+        ("DUBAN__DATABASE__URL".into(), db.url.clone()),
+        ("DUBAN__WEB__LISTEN".into(), String::new()),
+        ("DUBAN__PLATFORMS".into(), "feishu".into()),
         ("DUBAN__ADMINS".into(), format!("feishu:{}", w.admin)),
         ("DUBAN__LIAISONS".into(), format!("feishu:{}", w.liaison)),
         (
@@ -69,9 +80,7 @@ pub fn settings_for(db: &TestDb, w: &World, port: u16, extra: &[(&str, &str)]) -
             format!("feishu:{}", w.lead),
         ),
     ];
-    if let Some(key) = &c.encrypt_key {
-        env.push(("DUBAN__FEISHU__ENCRYPT_KEY".into(), key.clone()));
-    }
+    env.extend(app_env(&w.sim, port));
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     Settings::load_from(Some(empty.path()), &env).expect("settings")
 }
@@ -97,9 +106,7 @@ impl Running {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Running {
         let running = Self::launch(settings, now);
-        w.sim
-            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
-        ready(w).await;
+        listening(&w.sim, port, WAIT).await;
         assert!(!running.task.is_finished(), "the bot stopped at start");
         running
     }
@@ -342,9 +349,7 @@ async fn the_week_on_feishu_a_tolerant_report_a_nudge_and_a_kill_between_claim_a
         let settings = settings_for(&db, &w, port, &[]);
         let clock = ManualClock::new(sh(2026, 11, 23, 8, 0));
         let bot = crate::instance::Instance::start(settings.clone(), clock.clone());
-        w.sim
-            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
-        ready(&w).await;
+        listening(&w.sim, port, WAIT).await;
         setup_project(&w).await;
         let other = w.sim.add_group("二号项目群", &[&w.admin, &w.owner]);
         w.sim.add_bot(&other, &w.admin).await;
@@ -385,9 +390,7 @@ async fn the_week_on_feishu_a_tolerant_report_a_nudge_and_a_kill_between_claim_a
         let port = free_port();
         clock.set(sh(2026, 11, 25, 9, 3));
         let bot = crate::instance::Instance::start(settings_for(&db, &w, port, &[]), clock.clone());
-        w.sim
-            .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
-        ready(&w).await;
+        listening(&w.sim, port, WAIT).await;
         let nudge = sent_where(&w.sim, "the nudge", nudged).await;
         assert_eq!(nudge.chat_id, other, "{}", nudge.plain);
         ask(&w, &w.group, &w.admin, "@督办 /help").await;
@@ -397,10 +400,12 @@ async fn the_week_on_feishu_a_tolerant_report_a_nudge_and_a_kill_between_claim_a
     }
 }
 
-/// Waits until the bot's webhook answers its challenge.
-pub async fn ready(w: &World) {
-    let deadline = std::time::Instant::now() + WAIT;
-    while let Err(e) = w.sim.verify_url().await {
+/// Points the simulator's events at the bot's webhook on `port`, and waits
+/// up to `within` until it answers its challenge.
+pub async fn listening(sim: &FeishuSim, port: u16, within: Duration) {
+    sim.set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
+    let deadline = std::time::Instant::now() + within;
+    while let Err(e) = sim.verify_url().await {
         assert!(std::time::Instant::now() < deadline, "never listened: {e}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

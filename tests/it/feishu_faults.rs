@@ -196,9 +196,7 @@ async fn no_feishu_secret_nor_tenant_token_is_in_a_log_line_at_trace_level() {
         std::io::Read::read_to_string(&mut stderr, &mut logs).unwrap();
         logs
     });
-    w.sim
-        .set_webhook(&format!("http://127.0.0.1:{port}/feishu/events"));
-    crate::feishu::ready(&w).await;
+    crate::feishu::listening(&w.sim, port, crate::feishu::WAIT).await;
     w.sim.add_bot(&w.group, &w.admin).await;
     ask(&w, &w.group, &w.admin, "@督办 /help").await;
     // A bad signature is refused, and its log line says so without a key.

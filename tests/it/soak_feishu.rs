@@ -111,37 +111,14 @@ impl Share {
 
     /// The Feishu half of the bot's settings, its webhook on a fixed port.
     pub fn env(&self) -> Vec<(String, String)> {
-        let c = self.sim.config();
-        let mut env: Vec<(String, String)> = vec![
-            ("DUBAN__PLATFORMS".into(), "telegram,feishu".into()),
-            ("DUBAN__FEISHU__API_URL".into(), self.sim.url()),
-            ("DUBAN__FEISHU__APP_ID".into(), c.app_id.clone()),
-            ("DUBAN__FEISHU__APP_SECRET".into(), c.app_secret.clone()),
-            (
-                "DUBAN__FEISHU__VERIFICATION_TOKEN".into(),
-                c.verification_token.clone(),
-            ),
-            ("DUBAN__FEISHU__MODE".into(), "webhook".into()),
-            (
-                "DUBAN__FEISHU__WEBHOOK__LISTEN".into(),
-                format!("127.0.0.1:{}", self.port),
-            ),
-        ];
-        if let Some(key) = &c.encrypt_key {
-            env.push(("DUBAN__FEISHU__ENCRYPT_KEY".into(), key.clone()));
-        }
+        let mut env = vec![("DUBAN__PLATFORMS".into(), "telegram,feishu".into())];
+        env.extend(crate::feishu::app_env(&self.sim, self.port));
         env
     }
 
     /// Waits until the (re)started bot's webhook answers its challenge.
     pub async fn ready(&self) {
-        self.sim
-            .set_webhook(&format!("http://127.0.0.1:{}/feishu/events", self.port));
-        let deadline = Instant::now() + WAIT;
-        while let Err(e) = self.sim.verify_url().await {
-            assert!(Instant::now() < deadline, "the webhook never answered: {e}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        crate::feishu::listening(&self.sim, self.port, WAIT).await;
     }
 
     /// Each owner adds the bot to their group, and it says hello there
